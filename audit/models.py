@@ -1,0 +1,94 @@
+"""The tamper-evident access log.
+
+Each event stores copies of who and what (so it survives renames and deletions) and the hash
+of the event before it: editing, deleting or reordering any row breaks the chain, which
+`manage.py verify_audit` detects. The database itself refuses UPDATE and DELETE on the table
+(triggers in migration 0002).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from consent.policy import Basis, Purpose
+from directory.models import Profession
+
+GENESIS_HASH = "0" * 64
+
+
+class Action(models.TextChoices):
+    LIST_CHILDREN = "list_children", _("Listed or searched the unit's children")
+    VIEW_CHILD = "view_child", _("Viewed the child's page")
+    REGISTER_CHILD = "register_child", _("Registered the child")
+    LOG_EXTRACT = "log_extract", _("Produced an access-log extract")
+
+
+class AccessEvent(models.Model):
+    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    occurred_at = models.DateTimeField(_("when (UTC)"))
+    actor_id = models.BigIntegerField(_("user id"), null=True)
+    actor_username = models.CharField(_("user name"), max_length=150)
+    actor_name = models.CharField(_("name"), max_length=300)
+    actor_role = models.CharField(_("role"), max_length=40, choices=Profession.choices)
+    unit_id = models.BigIntegerField(_("unit id"), null=True)
+    unit_name = models.CharField(_("unit"), max_length=200)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    purpose = models.CharField(_("purpose"), max_length=40, choices=Purpose.choices)
+    # The child asked for (a copy of the id even when the request was denied or it is missing).
+    child_id = models.BigIntegerField(_("child id"), null=True)
+    child_identifier = models.CharField(_("child's number"), max_length=20)
+    basis = models.CharField(_("legal basis"), max_length=30, choices=Basis.choices)
+    basis_reference = models.CharField(_("basis reference"), max_length=100)
+    allowed = models.BooleanField(_("allowed"))
+    request_id = models.CharField(_("request id"), max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
+        indexes = [
+            models.Index(fields=["child_id", "seq"], name="audit_child_seq_idx"),
+            models.Index(fields=["actor_id", "seq"], name="audit_actor_seq_idx"),
+        ]
+
+    def canonical(self) -> bytes:
+        """The bytes the hash covers: every field but the hash itself, in a fixed order."""
+        payload = {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "actor_name": self.actor_name,
+            "actor_role": self.actor_role,
+            "unit_id": self.unit_id,
+            "unit_name": self.unit_name,
+            "action": self.action,
+            "purpose": self.purpose,
+            "child_id": self.child_id,
+            "child_identifier": self.child_identifier,
+            "basis": self.basis,
+            "basis_reference": self.basis_reference,
+            "allowed": self.allowed,
+            "request_id": self.request_id,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class ChainHead(models.Model):
+    """The last link of the chain: one row, locked while an event is appended.
+
+    Appends are serialised through it, and it lets verification notice a chain cut short
+    at the end.
+    """
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)

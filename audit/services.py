@@ -1,0 +1,93 @@
+"""Writing to and checking the access log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import GENESIS_HASH, AccessEvent, ChainHead
+
+if TYPE_CHECKING:
+    from consent.policy import Decision, Purpose
+    from families.models import Child
+
+
+def access_log(
+    *,
+    request: HttpRequest,
+    action: str,
+    purpose: Purpose,
+    decision: Decision,
+    child: Child | None = None,
+    child_id: int | None = None,
+) -> AccessEvent:
+    """Append one access event, allowed or denied, to the hash chain.
+
+    Called at the point of access. Inside a caller's transaction it joins it, so a write and
+    its audit entry commit together or not at all.
+    """
+    user = request.user
+    unit = decision.unit
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AccessEvent(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor_id=user.pk if user.is_authenticated else None,
+            actor_username=user.get_username() if user.is_authenticated else "",
+            actor_name=user.get_full_name() if user.is_authenticated else "",
+            actor_role=getattr(user, "profession", "") or "",
+            unit_id=unit.pk if unit else None,
+            unit_name=unit.name if unit else "",
+            action=action,
+            purpose=purpose,
+            child_id=child.pk if child is not None else child_id,
+            child_identifier=child.identifier if child is not None else "",
+            basis=decision.basis,
+            basis_reference=decision.reference,
+            allowed=decision.allowed,
+            request_id=getattr(request, "request_id", ""),
+            prev_hash=head.hash,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_at: int | None = None  # seq of the first event that does not link
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def audit_verify(
+    *, chunk_size: int = 5000, on_event: Callable[[], object] | None = None
+) -> ChainReport:
+    """Walk the chain in order and report the first link that does not hold."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for event in AccessEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if event.seq != expected_seq:
+            return ChainReport(checked, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev_hash:
+            return ChainReport(checked, event.seq, "it does not link to the event before")
+        if event.compute_hash() != event.hash:
+            return ChainReport(checked, event.seq, "its content has been changed")
+        expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
+        if on_event is not None:
+            on_event()
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq, head.hash) != (checked, prev_hash):
+        return ChainReport(checked, checked + 1, "events at the end of the log are missing")
+    return ChainReport(checked)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("barn/<int:pk>/loggutdrag/", views.log_extract, name="log_extract"),
+]

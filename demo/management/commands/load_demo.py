@@ -1,0 +1,28 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from demo import data
+from demo.services import CHILD_COUNT, demo_directory_load, demo_families_load
+
+
+class Command(BaseCommand):
+    help = "Load the fictional demo region (idempotent: a second run adds nothing)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_ALLOWED:
+            raise CommandError("Demo data is only for demo installations (set SAMVERKAN_DEMO=1).")
+        people = demo_directory_load()
+        with tqdm(total=CHILD_COUNT, unit="child", desc="Demo families",
+                  disable=options["verbosity"] == 0) as bar:
+            created = demo_families_load(on_child=bar.update)
+        self.stdout.write(f"{created} new children ({CHILD_COUNT} in the demo).")
+        if options["verbosity"]:
+            self.stdout.write("\nDemo logins (password for all: %s):" % data.DEMO_PASSWORD)
+            for username, person in people.items():
+                self.stdout.write(f"  {username:20} {person.get_profession_display()}")
+            self.stdout.write(
+                "Second-factor code for a login: .venv/bin/python manage.py demo_totp USERNAME"
+            )

@@ -1,0 +1,8 @@
+from django.db import models
+
+
+class DemoState(models.Model):
+    """When the demo was first loaded: every demo birth date counts back from this day, so a
+    second run (even years later) recognises the same families instead of making new ones."""
+
+    anchor_date = models.DateField()

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit.models import Action
+from consent import policy
+from audit.services import access_log
+from consent.policy import Basis, Decision, Purpose
+
+from .forms import ChildRegistrationForm, ChildSearchForm, GuardianForm
+from .models import Child, Custody
+from .queries import child_for_request
+from .services import AlreadyRegistered, child_register
+
+
+@require_GET
+def child_list(request: HttpRequest) -> HttpResponse:
+    """Start page: the user's units and a searchable, paginated list of their children."""
+    form = ChildSearchForm(request.GET or None)
+    children = Child.objects.visible_to(request.user).for_child_list()  # type: ignore[arg-type]
+    if form.is_valid():
+        children = children.search(form.cleaned_data["q"])
+    elif form.is_bound:
+        children = children.none()
+    page = Paginator(children, settings.CHILD_LIST_PAGE_SIZE).get_page(request.GET.get("sida"))
+    # The list shows names and numbers of the user's own children: logged as one search event.
+    access_log(
+        request=request,
+        action=Action.LIST_CHILDREN,
+        purpose=Purpose.CARE,
+        decision=Decision(allowed=True, basis=Basis.OWN_UNIT),
+    )
+    return render(
+        request,
+        "families/child_list.html",
+        {
+            "form": form,
+            "page": page,
+            "units": policy.current_units(request.user),  # type: ignore[arg-type]
+            "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+        },
+    )
+
+
+@require_GET
+def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    child, decision = child_for_request(
+        request, pk, action=Action.VIEW_CHILD, purpose=Purpose.CARE
+    )
+    custodies = child.custodies.select_related("guardian").order_by(
+        "guardian__last_name", "guardian__first_name"
+    )
+    return render(
+        request,
+        "families/child_detail.html",
+        {
+            "child": child,
+            "custodies": custodies,
+            "decision": decision,
+            "show_address": policy.may_see_address(request.user, child),  # type: ignore[arg-type]
+            "may_extract": policy.may_produce_log_extract(request.user, child).allowed,  # type: ignore[arg-type]
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def child_register_view(request: HttpRequest) -> HttpResponse:
+    """Register a child (e.g. a newborn) in one of the user's units, with its guardians."""
+    data = request.POST or None
+    units = policy.current_units(request.user)  # type: ignore[arg-type]
+    form = ChildRegistrationForm(data, units=units)
+    guardian_forms = [
+        GuardianForm(data, prefix="g1"),
+        GuardianForm(data, prefix="g2", use_required_attribute=False, empty_permitted=True),
+    ]
+    if request.method == "POST":
+        valid = form.is_valid() & all([g.is_valid() for g in guardian_forms])
+        guardians = [g.cleaned_data for g in guardian_forms if g.is_valid() and g.has_changed()]
+        if valid:
+            wanted = 1 if form.cleaned_data["custody"] == Custody.Kind.SOLE else 2
+            if len(guardians) != wanted:
+                form.add_error(
+                    "custody",
+                    _("Sole custody has one guardian; joint custody has two.")
+                )
+        if valid and not form.errors:
+            try:
+                child = child_register(
+                    request=request,
+                    unit=form.cleaned_data["unit"],
+                    child_data=form.cleaned_data,
+                    guardians_data=guardians,
+                    custody=form.cleaned_data["custody"],
+                )
+            except AlreadyRegistered:
+                form.add_error(
+                    None,
+                    _("This child is already registered. Ask the child's BVC or school."),
+                )
+            else:
+                messages.success(request, _("The child has been registered."))
+                return redirect("families:child_detail", pk=child.pk)
+    return render(
+        request,
+        "families/child_register.html",
+        {"form": form, "guardian_forms": guardian_forms},
+    )
