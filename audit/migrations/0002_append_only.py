@@ -1,4 +1,5 @@
-"""The database refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of access events."""
+"""The database refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of access events;
+the chain starts with its head row."""
 
 from django.db import migrations
 
@@ -41,6 +42,10 @@ def _run(statements_by_vendor):
     return run
 
 
+def create_chain_head(apps, schema_editor):
+    apps.get_model("audit", "ChainHead").objects.get_or_create(pk=1)
+
+
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
@@ -48,5 +53,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(
             _run({"sqlite": SQLITE_FORWARD, "postgresql": POSTGRES_FORWARD}),
             _run({"sqlite": SQLITE_BACKWARD, "postgresql": POSTGRES_BACKWARD}),
-        )
+        ),
+        migrations.RunPython(create_chain_head, migrations.RunPython.noop),
     ]

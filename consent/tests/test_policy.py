@@ -1,0 +1,132 @@
+"""The access policy: own unit sees, nobody else; visible_to and decide_child always agree."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consent import policy
+from consent.policy import Basis, Purpose
+from directory.models import Membership, Sector
+from families.models import Child, ProtectionLevel
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_professional_sees_the_children_of_their_own_unit(cast):
+    own = factories.child(bvc=cast.bvc)
+    factories.child(bvc=cast.other_bvc)
+    assert list(Child.objects.visible_to(cast.nurse)) == [own]
+    decision = policy.decide_child(cast.nurse, own, Purpose.CARE)
+    assert decision.allowed and decision.basis == Basis.OWN_UNIT and decision.unit == cast.bvc
+
+
+def test_another_sector_in_the_same_municipality_sees_nothing_without_consent(cast):
+    child = factories.child(bvc=cast.bvc)
+    assert not Child.objects.visible_to(cast.family_therapist).exists()
+    assert policy.decide_child(cast.family_therapist, child, Purpose.CARE) == policy.Decision.deny()
+
+
+def test_the_preschool_sees_its_own_children(cast):
+    child = factories.child(bvc=cast.bvc, school=cast.preschool)
+    assert list(Child.objects.visible_to(cast.special_educator)) == [child]
+
+
+def test_an_ended_membership_gives_no_access(cast):
+    child = factories.child(bvc=cast.bvc)
+    Membership.objects.filter(professional=cast.nurse).update(
+        valid_until=datetime.date.today() - datetime.timedelta(days=1)
+    )
+    cast.nurse.refresh_from_db()
+    assert not Child.objects.visible_to(cast.nurse).exists()
+    assert not policy.decide_child(cast.nurse, child, Purpose.CARE).allowed
+
+
+def test_inactive_and_anonymous_users_see_nothing(cast):
+    from django.contrib.auth.models import AnonymousUser
+
+    child = factories.child(bvc=cast.bvc)
+    cast.nurse.is_active = False
+    assert not Child.objects.visible_to(cast.nurse).exists()
+    assert not policy.decide_child(AnonymousUser(), child, Purpose.CARE).allowed
+    assert not Child.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_a_superuser_without_membership_sees_no_child(cast):
+    factories.child(bvc=cast.bvc)
+    admin = factories.professional("admin", is_superuser=True, is_staff=True)
+    assert not Child.objects.visible_to(admin).exists()
+
+
+def test_a_protected_address_shows_only_inside_the_childs_own_units(cast):
+    child = factories.child(bvc=cast.bvc, protection=ProtectionLevel.PROTECTED_ADDRESS)
+    assert policy.may_see_address(cast.nurse, child)
+    assert not policy.may_see_address(cast.outsider, child)
+    assert not policy.may_see_address(cast.family_therapist, child)
+
+
+def test_only_a_manager_of_the_childs_unit_produces_a_log_extract(cast):
+    child = factories.child(bvc=cast.bvc)
+    assert policy.may_produce_log_extract(cast.manager, child).allowed
+    assert not policy.may_produce_log_extract(cast.nurse, child).allowed
+    assert not policy.may_produce_log_extract(cast.outsider, child).allowed
+
+
+SECTORS = [Sector.CHILD_HEALTH, Sector.PRESCHOOL, Sector.SCHOOL, Sector.SOCIAL_SERVICES]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    unit_count=st.integers(min_value=1, max_value=4),
+    memberships=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from([None, -1, 1])),
+        max_size=8,
+    ),
+    children=st.lists(
+        st.tuples(st.one_of(st.none(), st.integers(0, 3)), st.one_of(st.none(), st.integers(0, 3))),
+        max_size=8,
+    ),
+    active=st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_access_is_never_granted_without_a_current_own_unit_membership(
+    db, unit_count, memberships, children, active
+):
+    """Random users, units, memberships (current, ended, future) and children."""
+    today = datetime.date.today()
+    with transaction.atomic():
+        units = [factories.unit(sector=SECTORS[i]) for i in range(unit_count)]
+        users = [factories.professional(is_active=active[i]) for i in range(4)]
+        current: dict[int, set[int]] = {u.pk: set() for u in users}
+        for user_index, unit_index, ended in memberships:
+            user, unit = users[user_index], units[unit_index % unit_count]
+            valid_until = None if ended is None else today + datetime.timedelta(days=ended)
+            _, created = Membership.objects.get_or_create(
+                professional=user, unit=unit, defaults={"valid_until": valid_until}
+            )
+            if created and (valid_until is None or valid_until >= today) and user.is_active:
+                current[user.pk].add(unit.pk)
+        kids = [
+            factories.child(
+                bvc=units[b % unit_count] if b is not None else None,
+                school=units[s % unit_count] if s is not None else None,
+            )
+            for b, s in children
+        ]
+        for user in users:
+            visible = set(Child.objects.visible_to(user).values_list("pk", flat=True))
+            for kid in kids:
+                decision = policy.decide_child(user, kid, Purpose.CARE)
+                expected = bool(current[user.pk] & kid.unit_ids())
+                assert (kid.pk in visible) == expected == decision.allowed
+                if decision.allowed:
+                    assert decision.basis == Basis.OWN_UNIT and decision.unit.pk in kid.unit_ids()
+                else:
+                    assert decision.basis == Basis.NONE and decision.unit is None
+        transaction.set_rollback(True)
