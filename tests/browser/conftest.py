@@ -1,0 +1,266 @@
+"""A real Samverkan server for browser tests, on its own throw-away database.
+
+pytest-django's live_server cannot be used: it flushes the database after each test and the
+audit log's triggers refuse DELETE/TRUNCATE. So the server runs in a subprocess, exactly as
+`make run` would run it, against a database that exists only for this module:
+
+* SQLite: a file in a temporary directory (SQLITE_PATH, no DATABASE_URL);
+* PostgreSQL (when the suite itself runs with DATABASE_URL=postgres://...): a database
+  `samverkan_browser_<pid>` created on the same server and dropped afterwards.
+
+The test process never touches that database; it only talks to the server over HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MANAGE = str(PROJECT_DIR / "manage.py")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 768, "height": 1024}
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class DemoServer:
+    url: str
+    env: dict[str, str]
+    log_path: Path
+
+    def manage(self, *args: str, timeout: float = 300) -> str:
+        """Run `manage.py <args>` against the server's database; returns stdout."""
+        return _run([sys.executable, MANAGE, *args], self.env, timeout=timeout)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _run(cmd: list[str], env: dict[str, str], *, timeout: float) -> str:
+    result = subprocess.run(  # noqa: S603 - our own manage.py with sys.executable
+        cmd, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd[1:])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
+    return result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _is_postgres(url: str) -> bool:
+    return urllib.parse.urlsplit(url).scheme in {"postgres", "postgresql", "pgsql"}
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def _throwaway_postgres(url: str) -> Iterator[str]:
+    """Create a fresh database next to the one in `url`; yields its URL, drops it afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"samverkan_browser_{os.getpid()}"
+    admin_url = _with_database(url, "postgres")
+
+    def connect() -> psycopg.Connection:
+        try:
+            return psycopg.connect(admin_url, autocommit=True)
+        except psycopg.OperationalError:
+            # No access to the maintenance database: use the one the suite was given.
+            return psycopg.connect(url, autocommit=True)
+
+    def drop(conn: psycopg.Connection) -> None:
+        force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force
+        )
+
+    with connect() as conn:
+        drop(conn)  # left over from a crashed run with the same pid
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_database(url, name)
+    finally:
+        with connect() as conn:
+            drop(conn)
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    last_error: object = None
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(
+                f"runserver exited with {server.returncode}:\n"
+                + log_path.read_text(encoding="utf-8", errors="replace"),
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+                last_error = response.status
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            last_error = error
+        time.sleep(0.2)
+    pytest.fail(
+        f"{url}/healthz did not answer 200 within {STARTUP_TIMEOUT:.0f} s ({last_error}):\n"
+        + log_path.read_text(encoding="utf-8", errors="replace"),
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`manage.py runserver` with the demo data loaded, on a database of its own."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: run `make browser-deps` (apt chromium)")
+    tmp = tmp_path_factory.mktemp("browser-server")
+    env = dict(os.environ)
+    env.pop("SAMVERKAN_TESTING", None)
+    env.update(
+        DEBUG="1",  # runserver serves the static files, demo commands are allowed
+        SAMVERKAN_DEMO="1",
+        SECURE_TLS="0",  # plain http on 127.0.0.1
+        DJANGO_SETTINGS_MODULE="samverkan.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    suite_url = os.environ.get("DATABASE_URL", "")
+    with contextlib.ExitStack() as stack:
+        if suite_url and _is_postgres(suite_url):
+            env["DATABASE_URL"] = stack.enter_context(_throwaway_postgres(suite_url))
+        else:
+            env.pop("DATABASE_URL", None)
+            env["SQLITE_PATH"] = str(tmp / "browser.sqlite3")
+
+        _run([sys.executable, MANAGE, "migrate", "--no-input", "-v0"], env, timeout=300)
+        _run([sys.executable, MANAGE, "load_demo", "-v0"], env, timeout=600)
+
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        log_path = tmp / "runserver.log"
+        log = stack.enter_context(log_path.open("wb"))
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            _wait_until_healthy(url, server, log_path)
+            yield DemoServer(url=url, env=env, log_path=log_path)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
+@dataclass
+class BrowserProblems:
+    """What the browser complained about while the test ran."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [
+            *(f"console error: {e}" for e in self.console_errors if not _favicon_404(e)),
+            *(f"page error: {e}" for e in self.page_errors),
+            *(f"CSP violation: {e}" for e in self.csp_violations),
+            *(f"HTTP error: {e}" for e in self.failed_responses),
+        ]
+
+
+def _favicon_404(console_error: str) -> bool:
+    """Chromium's own request for /favicon.ico, not one the page made.
+
+    The app has no favicon (nor a <link rel="icon">), so Chromium logs a 404 for it; that is
+    a cosmetic gap, not a broken page, and is left out of "no console errors".
+    """
+    return "status of 404" in console_error and "/favicon.ico'" in console_error
+
+
+# Runs in every page before its own scripts; reports CSP violations to the test.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__samverkanCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`
+    + (event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "")
+  );
+});
+"""
+
+
+@pytest.fixture
+def tablet(demo_server: DemoServer):  # type: ignore[no-untyped-def]
+    """A Chromium page the size of a portrait tablet, with Swedish as its language."""
+    from playwright.sync_api import sync_playwright
+
+    problems = BrowserProblems()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport=TABLET, locale="sv-SE", timezone_id="Europe/Stockholm",
+                base_url=demo_server.url,
+            )
+            context.set_default_timeout(15_000)
+            context.expose_binding(
+                "__samverkanCspViolation",
+                lambda _source, text: problems.csp_violations.append(text),
+            )
+            context.add_init_script(_CSP_LISTENER)
+            page = context.new_page()
+            page.on(
+                "console",
+                lambda msg: problems.console_errors.append(f"{msg.text} ({msg.location})")
+                if msg.type == "error" else None,
+            )
+            page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+            page.on(
+                "response",
+                lambda response: problems.failed_responses.append(
+                    f"{response.status} {response.request.method} {response.url}"
+                ) if response.status >= 400 else None,
+            )
+            yield page, problems
+            context.close()
+        finally:
+            browser.close()
