@@ -57,17 +57,17 @@ def test_only_the_login_flow_opts_out_of_the_second_factor():
     assert opted_out == BEFORE_SECOND_FACTOR
 
 
+def test_the_admins_own_login_is_unreachable(db):
+    response = Client().get("/admin/login/")
+    assert response.status_code == 302 and response.url.startswith("/konto/logga-in/")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("pattern", "name"),
     [(p, n) for p, n, _ in PATTERNS if n not in PUBLIC],
     ids=lambda value: str(value),
 )
-def test_the_admins_own_login_is_unreachable(db):
-    response = Client().get("/admin/login/")
-    assert response.status_code == 302 and response.url.startswith("/konto/logga-in/")
-
-
 def test_every_other_url_sends_an_anonymous_visitor_to_the_login(pattern, name):
     response = Client().get(example_path(pattern), follow=True)
     assert response.redirect_chain, (pattern, response.status_code)

@@ -60,7 +60,12 @@ class DemoServer:
 
 def _run(cmd: list[str], env: dict[str, str], *, timeout: float) -> str:
     result = subprocess.run(  # noqa: S603 - our own manage.py with sys.executable
-        cmd, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout,
+        cmd,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
@@ -104,9 +109,7 @@ def _throwaway_postgres(url: str) -> Iterator[str]:
 
     def drop(conn: psycopg.Connection) -> None:
         force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force
-        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force)
 
     with connect() as conn:
         drop(conn)  # left over from a crashed run with the same pid
@@ -175,7 +178,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         log = stack.enter_context(log_path.open("wb"))
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         try:
@@ -238,7 +244,9 @@ def tablet(demo_server: DemoServer):  # type: ignore[no-untyped-def]
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(
-                viewport=TABLET, locale="sv-SE", timezone_id="Europe/Stockholm",
+                viewport=TABLET,
+                locale="sv-SE",
+                timezone_id="Europe/Stockholm",
                 base_url=demo_server.url,
             )
             context.set_default_timeout(15_000)
@@ -250,15 +258,22 @@ def tablet(demo_server: DemoServer):  # type: ignore[no-untyped-def]
             page = context.new_page()
             page.on(
                 "console",
-                lambda msg: problems.console_errors.append(f"{msg.text} ({msg.location})")
-                if msg.type == "error" else None,
+                lambda msg: (
+                    problems.console_errors.append(f"{msg.text} ({msg.location})")
+                    if msg.type == "error"
+                    else None
+                ),
             )
             page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
             page.on(
                 "response",
-                lambda response: problems.failed_responses.append(
-                    f"{response.status} {response.request.method} {response.url}"
-                ) if response.status >= 400 else None,
+                lambda response: (
+                    problems.failed_responses.append(
+                        f"{response.status} {response.request.method} {response.url}"
+                    )
+                    if response.status >= 400
+                    else None
+                ),
             )
             yield page, problems
             context.close()
