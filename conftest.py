@@ -42,7 +42,10 @@ def cast(db) -> Cast:  # type: ignore[no-untyped-def]
     preschool = factories.unit("Förskolan Ekorren", Sector.PRESCHOOL, home)
     social = factories.unit("Socialtjänsten Ekby", Sector.SOCIAL_SERVICES, home)
     return Cast(
-        bvc=bvc, other_bvc=other_bvc, preschool=preschool, social=social,
+        bvc=bvc,
+        other_bvc=other_bvc,
+        preschool=preschool,
+        social=social,
         nurse=factories.professional("nurse", units=[bvc]),
         manager=factories.professional("manager", units=[bvc], manager=True),
         special_educator=factories.professional(

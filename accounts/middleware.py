@@ -43,7 +43,7 @@ def second_factor_not_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-class second_factor_required:  # noqa: N801 - used as middleware by dotted path like the others
+class second_factor_required:
     """Every logged-in professional must also have passed the second factor (TOTP)."""
 
     def __init__(self, get_response: Handler) -> None:

@@ -56,6 +56,9 @@ class AccessEvent(models.Model):
             models.Index(fields=["actor_id", "seq"], name="audit_actor_seq_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.actor_username}"
+
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the hash itself, in a fixed order."""
         payload = {
@@ -92,3 +95,6 @@ class ChainHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq}"

@@ -75,9 +75,7 @@ def current_units(user: User) -> list[Unit]:
         from directory.models import Unit
 
         cached = list(
-            Unit.objects.filter(
-                memberships__in=_current_memberships(user)
-            ).order_by("pk")
+            Unit.objects.filter(memberships__in=_current_memberships(user)).order_by("pk")
         )
         user._samverkan_units = cached  # type: ignore[union-attr]
     return cached

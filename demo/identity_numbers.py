@@ -17,7 +17,9 @@ def luhn_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
-def fictional_personnummer(birth_date: datetime.date, serial: int, *, coordination: bool = False) -> str:
+def fictional_personnummer(
+    birth_date: datetime.date, serial: int, *, coordination: bool = False
+) -> str:
     """A 12-digit test number; `serial` 0-19 picks a birth number in the 980-999 series."""
     if not 0 <= serial <= 19:
         raise ValueError("serial must be 0-19 (birth numbers 980-999)")

@@ -6,3 +6,6 @@ class DemoState(models.Model):
     second run (even years later) recognises the same families instead of making new ones."""
 
     anchor_date = models.DateField()
+
+    def __str__(self) -> str:
+        return f"demo anchored at {self.anchor_date}"

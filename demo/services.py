@@ -36,37 +36,48 @@ def demo_directory_load() -> dict[str, Professional]:
     for index, name in enumerate(data.MUNICIPALITIES):
         orgs[name], _ = Organisation.objects.get_or_create(
             name=name,
-            defaults={"kind": Organisation.Kind.MUNICIPALITY, "code": f"99{index:02d}",
-                      "region": region},
+            defaults={
+                "kind": Organisation.Kind.MUNICIPALITY,
+                "code": f"99{index:02d}",
+                "region": region,
+            },
         )
     units = {}
     for org, municipality, sector, name in data.UNITS:
         units[name], _ = Unit.objects.get_or_create(
-            organisation=orgs[org], name=name,
-            defaults={"sector": sector, "municipality": orgs[municipality],
-                      "phone": "0999-100 00", "city": municipality.split()[0]},
+            organisation=orgs[org],
+            name=name,
+            defaults={
+                "sector": sector,
+                "municipality": orgs[municipality],
+                "phone": "0999-100 00",
+                "city": municipality.split()[0],
+            },
         )
     people = {}
     for username, first, last, profession, memberships in data.PROFESSIONALS:
         people[username] = _professional(username, first, last, profession)
         for unit_name, is_manager in memberships:
             Membership.objects.get_or_create(
-                professional=people[username], unit=units[unit_name],
+                professional=people[username],
+                unit=units[unit_name],
                 defaults={"is_manager": is_manager},
             )
     admin = _professional(data.ADMIN_USERNAME, "Ulla", "Regionsson", "administrator")
     if not admin.is_staff:
         admin.is_staff = True
         admin.save(update_fields=["is_staff"])
-        admin.user_permissions.set(
-            Permission.objects.filter(content_type__app_label="directory")
-        )
+        admin.user_permissions.set(Permission.objects.filter(content_type__app_label="directory"))
     people[data.ADMIN_USERNAME] = admin
     for name, model, municipality, coordinator, members in data.TEAMS:
         team, _ = Team.objects.get_or_create(
             name=name,
-            defaults={"working_model": model, "municipality": orgs[municipality],
-                      "coordinator": people[coordinator], "start_time": datetime.time(13, 0)},
+            defaults={
+                "working_model": model,
+                "municipality": orgs[municipality],
+                "coordinator": people[coordinator],
+                "start_time": datetime.time(13, 0),
+            },
         )
         for username, unit_name in members:
             TeamMember.objects.get_or_create(
@@ -79,7 +90,10 @@ def _professional(username: str, first: str, last: str, profession: str) -> Prof
     person = Professional.objects.filter(username=username).first()
     if person is None:
         person = Professional(
-            username=username, first_name=first, last_name=last, profession=profession,
+            username=username,
+            first_name=first,
+            last_name=last,
+            profession=profession,
             email=f"{username}@example.org",
         )
         person.set_password(data.DEMO_PASSWORD)
@@ -126,8 +140,14 @@ def demo_plan(anchor: datetime.date) -> list[ChildPlan]:
                 return number
         raise RuntimeError(f"no free test number on {birth}")
 
-    languages = [Language.SWEDISH] * 6 + [Language.ARABIC, Language.SOMALI, Language.TIGRINYA,
-                                          Language.ENGLISH, Language.DARI, Language.UKRAINIAN]
+    languages = [Language.SWEDISH] * 6 + [
+        Language.ARABIC,
+        Language.SOMALI,
+        Language.TIGRINYA,
+        Language.ENGLISH,
+        Language.DARI,
+        Language.UKRAINIAN,
+    ]
     plans = []
     for index in range(CHILD_COUNT):
         rng = random.Random(f"samverkan-demo-{index}")  # noqa: S311 - fictional data
@@ -143,27 +163,36 @@ def demo_plan(anchor: datetime.date) -> list[ChildPlan]:
         guardians = []
         for parent in range(1 if sole else 2):
             parent_birth = birth - datetime.timedelta(days=rng.randint(20 * 365, 42 * 365))
-            guardians.append(GuardianPlan(
-                identity_number=unique_number(parent_birth, index + parent * 7),
-                first_name=rng.choice(data.ADULT_FIRST_NAMES),
-                phone=f"070-{rng.randint(1000000, 9999999)}",
-            ))
-        plans.append(ChildPlan(
-            index=index, lookup=lookup, first_name=rng.choice(data.CHILD_FIRST_NAMES),
-            last_name=rng.choice(data.LAST_NAMES), birth=birth, municipality=municipality,
-            area=area, postal_code=postal_code,
-            street=f"{rng.choice(data.STREETS)} {rng.randint(1, 60)}",
-            protection=protection.get(index, ProtectionLevel.NONE),
-            language=languages[index % len(languages)], sole_custody=sole, guardians=guardians,
-        ))
+            guardians.append(
+                GuardianPlan(
+                    identity_number=unique_number(parent_birth, index + parent * 7),
+                    first_name=rng.choice(data.ADULT_FIRST_NAMES),
+                    phone=f"070-{rng.randint(1000000, 9999999)}",
+                )
+            )
+        plans.append(
+            ChildPlan(
+                index=index,
+                lookup=lookup,
+                first_name=rng.choice(data.CHILD_FIRST_NAMES),
+                last_name=rng.choice(data.LAST_NAMES),
+                birth=birth,
+                municipality=municipality,
+                area=area,
+                postal_code=postal_code,
+                street=f"{rng.choice(data.STREETS)} {rng.randint(1, 60)}",
+                protection=protection.get(index, ProtectionLevel.NONE),
+                language=languages[index % len(languages)],
+                sole_custody=sole,
+                guardians=guardians,
+            )
+        )
     return plans
 
 
 def demo_families_load(*, on_child: Callable[[], object] | None = None) -> int:
     """About 300 fictional children with guardians; a second run adds nothing."""
-    state = DemoState.objects.first() or DemoState.objects.create(
-        anchor_date=datetime.date.today()
-    )
+    state = DemoState.objects.first() or DemoState.objects.create(anchor_date=datetime.date.today())
     units = {unit.name: unit for unit in Unit.objects.all()}
     created = 0
     for plan in demo_plan(state.anchor_date):
@@ -177,20 +206,32 @@ def demo_families_load(*, on_child: Callable[[], object] | None = None) -> int:
 def _child_with_family(plan: ChildPlan, units: dict[str, Unit], anchor: datetime.date) -> int:
     if Child.objects.filter(**plan.lookup).exists():
         return 0
-    bvc, school = _placement(plan.municipality, (anchor - plan.birth).days // 365, plan.index,
-                             units)
+    bvc, school = _placement(
+        plan.municipality, (anchor - plan.birth).days // 365, plan.index, units
+    )
     city = plan.municipality.split()[0]
     child = Child.objects.create(
-        **plan.lookup, first_name=plan.first_name, last_name=plan.last_name,
-        birth_date=plan.birth, street_address=plan.street, postal_code=plan.postal_code,
-        city=city, area=plan.area, bvc_unit=bvc, school_unit=school, protection=plan.protection,
+        **plan.lookup,
+        first_name=plan.first_name,
+        last_name=plan.last_name,
+        birth_date=plan.birth,
+        street_address=plan.street,
+        postal_code=plan.postal_code,
+        city=city,
+        area=plan.area,
+        bvc_unit=bvc,
+        school_unit=school,
+        protection=plan.protection,
     )
     for parent, guardian_plan in enumerate(plan.guardians):
         guardian, _ = Guardian.objects.get_or_create(
             identity_number=guardian_plan.identity_number,
             defaults={
-                "first_name": guardian_plan.first_name, "last_name": plan.last_name,
-                "street_address": plan.street, "postal_code": plan.postal_code, "city": city,
+                "first_name": guardian_plan.first_name,
+                "last_name": plan.last_name,
+                "street_address": plan.street,
+                "postal_code": plan.postal_code,
+                "city": city,
                 "phone": guardian_plan.phone,
                 "email": f"vardnadshavare{plan.index}-{parent}@example.org",
                 "preferred_language": plan.language,
@@ -200,18 +241,23 @@ def _child_with_family(plan: ChildPlan, units: dict[str, Unit], anchor: datetime
             },
         )
         Custody.objects.create(
-            child=child, guardian=guardian,
+            child=child,
+            guardian=guardian,
             kind=Custody.Kind.SOLE if plan.sole_custody else Custody.Kind.JOINT,
         )
     return 1
 
 
-def _placement(municipality: str, age: int, index: int,
-               units: dict[str, Unit]) -> tuple[Unit | None, Unit | None]:
+def _placement(
+    municipality: str, age: int, index: int, units: dict[str, Unit]
+) -> tuple[Unit | None, Unit | None]:
     if municipality == "Sjöstad kommun":
         bvc = units["BVC Sjöstad"] if age < 6 else None
-        school = units["Förskolan Solrosen"] if 1 <= age < 6 else (
-            units["Sjöstadsskolan"] if age >= 6 else None)
+        school = (
+            units["Förskolan Solrosen"]
+            if 1 <= age < 6
+            else (units["Sjöstadsskolan"] if age >= 6 else None)
+        )
         return bvc, school
     bvc = units["BVC Ekby centrum" if index % 3 else "BVC Ekby norra"] if age < 6 else None
     if 1 <= age < 6:

@@ -30,7 +30,11 @@ def child_for_request(
         Decision.deny() if child is None else policy.decide_child(user, child, purpose)  # type: ignore[arg-type]
     )
     access_log(
-        request=request, action=action, purpose=purpose, decision=decision, child=child,
+        request=request,
+        action=action,
+        purpose=purpose,
+        decision=decision,
+        child=child,
         child_id=pk,
     )
     if child is None or not decision.allowed:

@@ -36,24 +36,39 @@ def child_register(
     reserve = child_data.get("reserve_number") or None
     lookup = {"identity_number": number} if number else {"reserve_number": reserve}
     try:
-        return _child_create(request=request, unit=unit, child_data=child_data,
-                             guardians_data=guardians_data, custody=custody,
-                             number=number, reserve=reserve)
+        return _child_create(
+            request=request,
+            unit=unit,
+            child_data=child_data,
+            guardians_data=guardians_data,
+            custody=custody,
+            number=number,
+            reserve=reserve,
+        )
     except IntegrityError:
         existing = Child.objects.filter(**lookup).first()
         if existing is None:
             raise
     access_log(
-        request=request, action=Action.REGISTER_CHILD, purpose=Purpose.CARE,
-        decision=Decision(allowed=False, basis=Basis.NONE, unit=unit), child_id=existing.pk,
+        request=request,
+        action=Action.REGISTER_CHILD,
+        purpose=Purpose.CARE,
+        decision=Decision(allowed=False, basis=Basis.NONE, unit=unit),
+        child_id=existing.pk,
     )
     raise AlreadyRegistered
 
 
 @transaction.atomic
 def _child_create(
-    *, request: HttpRequest, unit: Unit, child_data: dict[str, Any],
-    guardians_data: list[dict[str, Any]], custody: str, number: str | None, reserve: str | None,
+    *,
+    request: HttpRequest,
+    unit: Unit,
+    child_data: dict[str, Any],
+    guardians_data: list[dict[str, Any]],
+    custody: str,
+    number: str | None,
+    reserve: str | None,
 ) -> Child:
     placement = "bvc_unit" if unit.sector == Sector.CHILD_HEALTH else "school_unit"
     fields = {key: value for key, value in child_data.items() if key not in {"unit", "custody"}}
@@ -67,7 +82,10 @@ def _child_create(
         )
         Custody.objects.create(child=child, guardian=guardian, kind=custody)
     access_log(
-        request=request, action=Action.REGISTER_CHILD, purpose=Purpose.CARE,
-        decision=Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit), child=child,
+        request=request,
+        action=Action.REGISTER_CHILD,
+        purpose=Purpose.CARE,
+        decision=Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit),
+        child=child,
     )
     return child

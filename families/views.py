@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.models import Action
-from consent import policy
 from audit.services import access_log
+from consent import policy
 from consent.policy import Basis, Decision, Purpose
 
 from .forms import ChildRegistrationForm, ChildSearchForm, GuardianForm
@@ -50,9 +50,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    child, decision = child_for_request(
-        request, pk, action=Action.VIEW_CHILD, purpose=Purpose.CARE
-    )
+    child, decision = child_for_request(request, pk, action=Action.VIEW_CHILD, purpose=Purpose.CARE)
     custodies = child.custodies.select_related("guardian").order_by(
         "guardian__last_name", "guardian__first_name"
     )
@@ -86,8 +84,7 @@ def child_register_view(request: HttpRequest) -> HttpResponse:
             wanted = 1 if form.cleaned_data["custody"] == Custody.Kind.SOLE else 2
             if len(guardians) != wanted:
                 form.add_error(
-                    "custody",
-                    _("Sole custody has one guardian; joint custody has two.")
+                    "custody", _("Sole custody has one guardian; joint custody has two.")
                 )
         if valid and not form.errors:
             try:

@@ -50,9 +50,7 @@ def test_the_allow_list_is_exactly_the_views_that_opt_out_of_login():
 
 def test_only_the_login_flow_opts_out_of_the_second_factor():
     opted_out = {
-        name
-        for _, name, view in PATTERNS
-        if getattr(view, "second_factor_not_required", False)
+        name for _, name, view in PATTERNS if getattr(view, "second_factor_not_required", False)
     }
     assert opted_out == BEFORE_SECOND_FACTOR
 

@@ -163,15 +163,16 @@ def test_the_admin_uses_the_same_login_with_second_factor(cast):
     client = Client()
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
-    admin = factories.professional("admin", is_staff=True, is_superuser=True)
+    factories.professional("admin", is_staff=True, is_superuser=True)
     _password_step(client, "admin")
     # Logged in with a password only: the admin also asks for the second factor.
     assert client.get("/admin/").url == reverse("accounts:second_factor")
 
 
 def test_a_regional_administrator_manages_the_directory_but_not_children(cast):
-    from conftest import verified_client
     from django.contrib.auth.models import Permission
+
+    from conftest import verified_client
 
     admin = factories.professional("regionadmin", is_staff=True)
     admin.user_permissions.set(Permission.objects.filter(content_type__app_label="directory"))

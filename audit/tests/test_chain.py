@@ -23,8 +23,13 @@ def _events(cast, count=5):
     child = factories.child(bvc=cast.bvc)
     decision = Decision(allowed=True, basis=Basis.OWN_UNIT, unit=cast.bvc)
     return [
-        access_log(request=request, action=Action.VIEW_CHILD, purpose=Purpose.CARE,
-                   decision=decision, child=child)
+        access_log(
+            request=request,
+            action=Action.VIEW_CHILD,
+            purpose=Purpose.CARE,
+            decision=decision,
+            child=child,
+        )
         for _ in range(count)
     ]
 
@@ -60,9 +65,12 @@ def test_timestamps_are_stored_in_utc(cast):
 def test_the_database_refuses_update_and_delete(cast, statement):
     _events(cast, 2)
     params = [False] if "UPDATE" in statement else []
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params)
     assert AccessEvent.objects.filter(allowed=True).count() == 2
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from demo.identity_numbers import luhn_check_digit, fictional_personnummer
+from demo.identity_numbers import fictional_personnummer, luhn_check_digit
 from families.identity import birth_date_of, normalise_identity_number
 
 TODAY = datetime.date.today()  # the library reads ten-digit forms against the real date
@@ -99,7 +99,9 @@ def test_a_99_year_old_born_later_in_the_year_reads_as_99_not_as_unborn():
     day = 28 if (tomorrow.month, tomorrow.day) == (2, 29) else tomorrow.day
     birth = tomorrow.replace(year=tomorrow.year - 100, day=day)  # turns 100 tomorrow
     normalised = build(birth, 123)
-    assert normalise_identity_number(normalised[2:8] + "-" + normalised[8:], today=TODAY) == normalised
+    assert (
+        normalise_identity_number(normalised[2:8] + "-" + normalised[8:], today=TODAY) == normalised
+    )
 
 
 def test_known_forms():

@@ -79,14 +79,15 @@ def test_the_child_page_shows_facts_guardians_and_custody_and_is_audited(cast, a
     assert "Hemliga gatan 1" in body
     event = AccessEvent.objects.get(action=Action.VIEW_CHILD)
     assert (event.child_id, event.allowed, event.basis, event.unit_name) == (
-        child.pk, True, "own_unit", cast.bvc.name
+        child.pk,
+        True,
+        "own_unit",
+        cast.bvc.name,
     )
     assert event.request_id == response["X-Request-ID"]
 
 
-def test_another_units_child_is_a_404_like_a_missing_one_and_the_attempt_is_logged(
-    cast, as_user
-):
+def test_another_units_child_is_a_404_like_a_missing_one_and_the_attempt_is_logged(cast, as_user):
     child = factories.child(bvc=cast.bvc)
     client = as_user(cast.outsider)
     forbidden = client.get(reverse("families:child_detail", args=[child.pk]))
@@ -110,13 +111,22 @@ def test_a_protected_childs_address_never_appears_in_lists(cast, as_user):
 def _registration(**overrides):
     number = fictional_personnummer(__import__("datetime").date(2026, 9, 1), 3)
     data = {
-        "identity_number": f"{number[2:8]}-{number[8:]}", "first_name": "Ny", "last_name": "Född",
-        "street_address": "Björkvägen 3", "postal_code": "991 30", "city": "Ekby",
-        "protection": "none", "custody": "joint",
+        "identity_number": f"{number[2:8]}-{number[8:]}",
+        "first_name": "Ny",
+        "last_name": "Född",
+        "street_address": "Björkvägen 3",
+        "postal_code": "991 30",
+        "city": "Ekby",
+        "protection": "none",
+        "custody": "joint",
         "g1-identity_number": fictional_personnummer(__import__("datetime").date(1990, 3, 3), 4),
-        "g1-first_name": "Mamma", "g1-last_name": "Född", "g1-preferred_language": "so",
+        "g1-first_name": "Mamma",
+        "g1-last_name": "Född",
+        "g1-preferred_language": "so",
         "g2-identity_number": fictional_personnummer(__import__("datetime").date(1989, 4, 4), 5),
-        "g2-first_name": "Pappa", "g2-last_name": "Född", "g2-preferred_language": "sv",
+        "g2-first_name": "Pappa",
+        "g2-last_name": "Född",
+        "g2-preferred_language": "sv",
     }
     data.update(overrides)
     return data
@@ -124,9 +134,7 @@ def _registration(**overrides):
 
 def test_a_nurse_registers_a_newborn_with_two_guardians(cast, as_user):
     client = as_user(cast.nurse)
-    response = client.post(
-        reverse("families:child_register"), _registration(unit=cast.bvc.pk)
-    )
+    response = client.post(reverse("families:child_register"), _registration(unit=cast.bvc.pk))
     child = Child.objects.get(first_name="Ny")
     assert response.status_code == 302
     assert child.bvc_unit == cast.bvc and child.birth_date.isoformat() == "2026-09-01"

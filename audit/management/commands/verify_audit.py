@@ -13,7 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         total = AccessEvent.objects.count()
         with tqdm(total=total, unit="event", disable=options["verbosity"] == 0) as bar:
-
             report = audit_verify(on_event=bar.update)
         if not report.intact:
             raise CommandError(

@@ -15,12 +15,13 @@ class Command(BaseCommand):
         if not settings.DEMO_ALLOWED:
             raise CommandError("Demo data is only for demo installations (set SAMVERKAN_DEMO=1).")
         people = demo_directory_load()
-        with tqdm(total=CHILD_COUNT, unit="child", desc="Demo families",
-                  disable=options["verbosity"] == 0) as bar:
+        with tqdm(
+            total=CHILD_COUNT, unit="child", desc="Demo families", disable=options["verbosity"] == 0
+        ) as bar:
             created = demo_families_load(on_child=bar.update)
         self.stdout.write(f"{created} new children ({CHILD_COUNT} in the demo).")
         if options["verbosity"]:
-            self.stdout.write("\nDemo logins (password for all: %s):" % data.DEMO_PASSWORD)
+            self.stdout.write(f"\nDemo logins (password for all: {data.DEMO_PASSWORD}):")
             for username, person in people.items():
                 self.stdout.write(f"  {username:20} {person.get_profession_display()}")
             self.stdout.write(
