@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import add_never_cache_headers
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -18,6 +20,26 @@ def request_id(get_response: Handler) -> Handler:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         response = get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+    return middleware
+
+
+def swedish_unless_chosen(get_response: Handler) -> Handler:
+    """Swedish for everyone until they pick another language with the switch (a cookie).
+
+    Unlike Django's LocaleMiddleware, the browser's Accept-Language is not consulted: staff on
+    an English-language computer still get the Swedish service they are trained on.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ["Cookie"])
         return response
 
     return middleware

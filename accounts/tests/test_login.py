@@ -181,3 +181,11 @@ def test_a_regional_administrator_manages_the_directory_but_not_children(cast):
         assert client.get(f"/admin/directory/{model}/").status_code == 200, model
     assert client.get("/admin/directory/unit/add/").status_code == 200
     assert client.get("/admin/families/child/").status_code == 404
+
+
+def test_the_service_is_swedish_even_for_an_english_browser_until_english_is_chosen():
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Logga in" in client.get(reverse("accounts:login")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/konto/logga-in/"})
+    body = client.get(reverse("accounts:login")).content.decode()
+    assert '<html lang="en">' in body and "Log in" in body
