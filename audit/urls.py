@@ -5,5 +5,5 @@ from . import views
 app_name = "audit"
 
 urlpatterns = [
-    path("barn/<int:pk>/loggutdrag/", views.log_extract, name="log_extract"),
+    path("barn/<id:pk>/loggutdrag/", views.log_extract, name="log_extract"),
 ]

@@ -2,10 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
+
+from .converters import RecordId
+
+register_converter(RecordId, "id")
 
 admin.site.site_header = "Samverkan – administration"
 admin.site.site_title = "Samverkan"

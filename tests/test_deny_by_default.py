@@ -34,7 +34,7 @@ def walk(resolvers=None, prefix="", namespace=""):
 
 def example_path(pattern: str) -> str:
     """A concrete path for a pattern: converters and regex groups filled with plausible values."""
-    path = re.sub(r"<int:\w+>", "1", pattern)
+    path = re.sub(r"<(?:int|id):\w+>", "1", pattern)
     path = re.sub(r"<(?:str|slug|path):\w+>|<\w+>", "x", path)
     path = re.sub(r"\(\?P<\w+>[^)]*\)", "1", path)
     return "/" + path.lstrip("^").rstrip("$").replace("\\", "").replace("?", "")

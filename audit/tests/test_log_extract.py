@@ -67,3 +67,15 @@ def test_a_manager_of_another_unit_gets_a_404(cast, as_user):
     child = factories.child(bvc=cast.other_bvc)
     response = as_user(cast.manager).get(reverse("audit:log_extract", args=[child.pk]))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "2020-02-30"}],
+)
+def test_extreme_or_impossible_dates_get_a_form_error_not_a_server_error(cast, as_user, period):
+    child = factories.child(bvc=cast.bvc)
+    url = reverse("audit:log_extract", args=[child.pk])
+    for extra in ({}, {"format": "pdf"}):
+        response = as_user(cast.manager).get(url, {**period, **extra})
+        assert response.status_code == 200 and response.context["form"].errors
