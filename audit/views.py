@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -12,32 +12,22 @@ from django.views.decorators.http import require_GET
 
 from consent import policy
 from consent.policy import Purpose
-from families.models import Child
+from families.queries import child_for_request
 
 from .forms import ExtractPeriodForm
 from .models import AccessEvent, Action
-from .services import access_log
 
 
 @require_GET
 def log_extract(request: HttpRequest, pk: int) -> HttpResponse:
     """Who accessed the child's data, when, and why; for a unit manager of the child's units."""
-    child = Child.objects.visible_to(request.user).filter(pk=pk).first()  # type: ignore[arg-type]
-    decision = (
-        policy.may_produce_log_extract(request.user, child)  # type: ignore[arg-type]
-        if child is not None
-        else policy.Decision.deny()
-    )
-    access_log(
-        request=request,
+    child, _ = child_for_request(
+        request,
+        pk,
         action=Action.LOG_EXTRACT,
         purpose=Purpose.LOG_EXTRACT,
-        decision=decision,
-        child=child,
-        child_id=pk,
+        decide=policy.may_produce_log_extract,
     )
-    if child is None or not decision.allowed:
-        raise Http404
 
     form = ExtractPeriodForm(request.GET or None)
     events = AccessEvent.objects.filter(child_id=child.pk).order_by("seq")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.http import Http404, HttpRequest
 
 from audit.models import Action
@@ -11,11 +14,20 @@ from consent.policy import Decision, Purpose
 
 from .models import Child
 
+if TYPE_CHECKING:
+    from directory.models import Professional
+
 
 def child_for_request(
-    request: HttpRequest, pk: int, *, action: Action, purpose: Purpose
+    request: HttpRequest,
+    pk: int,
+    *,
+    action: Action,
+    purpose: Purpose,
+    decide: Callable[[Professional, Child], Decision] | None = None,
 ) -> tuple[Child, Decision]:
-    """The child `pk` if the policy lets the user see it; 404 otherwise (missing or not).
+    """The child `pk` if the policy lets the user see it (and, with `decide`, do more with
+    it); 404 otherwise, the same for a missing child as for a forbidden one.
 
     Either way the attempt is written to the access log before anything is shown.
     """
@@ -26,9 +38,12 @@ def child_for_request(
         .filter(pk=pk)
         .first()
     )
-    decision = (
-        Decision.deny() if child is None else policy.decide_child(user, child, purpose)  # type: ignore[arg-type]
-    )
+    if child is None:
+        decision = Decision.deny()
+    elif decide is not None:
+        decision = decide(user, child)  # type: ignore[arg-type]
+    else:
+        decision = policy.decide_child(user, child, purpose)  # type: ignore[arg-type]
     access_log(
         request=request,
         action=action,

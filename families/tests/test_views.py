@@ -96,6 +96,7 @@ def test_another_units_child_is_a_404_like_a_missing_one_and_the_attempt_is_logg
     missing_url = reverse("families:child_detail", args=[child.pk + 1000])
     forbidden, missing = client.get(forbidden_url), client.get(missing_url)
     assert forbidden.status_code == missing.status_code == 404
+
     # The same page, but for the path itself (the language switch returns to it) and the
     # per-render mask of the CSRF token.
     def page(response, url):
