@@ -25,6 +25,20 @@ class Action(models.TextChoices):
     VIEW_CHILD = "view_child", _("Viewed the child's page")
     REGISTER_CHILD = "register_child", _("Registered the child")
     LOG_EXTRACT = "log_extract", _("Produced an access-log extract")
+    CONSENT_RECORD = "consent_record", _("Recorded a consent")
+    CONSENT_GIVE = "consent_give", _("Recorded a guardian's consent")
+    CONSENT_WITHDRAW = "consent_withdraw", _("Recorded a withdrawal of consent")
+    VIEW_CONSENT = "view_consent", _("Viewed a consent")
+    CONCERN_RECORD = "concern_record", _("Recorded a concern")
+    CONCERN_IDENTIFY = "concern_identify", _("Linked a concern to the child")
+    VIEW_CONCERN = "view_concern", _("Viewed a case")
+    VIEW_MEETING_ITEM = "view_meeting_item", _("Saw the child on a meeting agenda")
+    MINUTES_SAVE = "minutes_save", _("Wrote minutes")
+    MINUTES_AMEND = "minutes_amend", _("Amended closed minutes")
+    REFERRAL_SEND = "referral_send", _("Sent a referral")
+    REFERRAL_UPDATE = "referral_update", _("Updated a referral")
+    REPORT_OF_CONCERN = "report_of_concern", _("Made a report of concern")
+    REPORT_ACKNOWLEDGE = "report_acknowledge", _("Acknowledged a report of concern")
 
 
 class AccessEvent(models.Model):

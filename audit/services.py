@@ -17,6 +17,17 @@ if TYPE_CHECKING:
     from families.models import Child
 
 
+@dataclass(frozen=True)
+class Access:
+    """One access to be logged: what was done, why, the decision, and which child."""
+
+    action: str
+    purpose: Purpose
+    decision: Decision
+    child: Child | None = None
+    child_id: int | None = None
+
+
 def access_log(
     *,
     request: HttpRequest,
@@ -31,34 +42,50 @@ def access_log(
     Called at the point of access. Inside a caller's transaction it joins it, so a write and
     its audit entry commit together or not at all.
     """
+    access = Access(action, purpose, decision, child, child_id)
+    return access_log_many(request=request, accesses=[access])[0]
+
+
+def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[AccessEvent]:
+    """Append several events in one go (a page showing many identified children): one lock,
+    one insert, whatever their number."""
+    if not accesses:
+        return []
     user = request.user
-    unit = decision.unit
+    actor = {
+        "actor_id": user.pk if user.is_authenticated else None,
+        "actor_username": user.get_username() if user.is_authenticated else "",
+        "actor_name": user.get_full_name() if user.is_authenticated else "",
+        "actor_role": getattr(user, "profession", "") or "",
+        "request_id": getattr(request, "request_id", ""),
+    }
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AccessEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor_id=user.pk if user.is_authenticated else None,
-            actor_username=user.get_username() if user.is_authenticated else "",
-            actor_name=user.get_full_name() if user.is_authenticated else "",
-            actor_role=getattr(user, "profession", "") or "",
-            unit_id=unit.pk if unit else None,
-            unit_name=unit.name if unit else "",
-            action=action,
-            purpose=purpose,
-            child_id=child.pk if child is not None else child_id,
-            child_identifier=child.identifier if child is not None else "",
-            basis=decision.basis,
-            basis_reference=decision.reference,
-            allowed=decision.allowed,
-            request_id=getattr(request, "request_id", ""),
-            prev_hash=head.hash,
-        )
-        event.hash = event.compute_hash()
-        event.save(force_insert=True)
-        head.seq, head.hash = event.seq, event.hash
+        now = timezone.now()
+        events = []
+        for access in accesses:
+            unit, child = access.decision.unit, access.child
+            event = AccessEvent(
+                seq=head.seq + 1,
+                occurred_at=now,
+                unit_id=unit.pk if unit else None,
+                unit_name=unit.name if unit else "",
+                action=access.action,
+                purpose=access.purpose,
+                child_id=child.pk if child is not None else access.child_id,
+                child_identifier=child.identifier if child is not None else "",
+                basis=access.decision.basis,
+                basis_reference=access.decision.reference,
+                allowed=access.decision.allowed,
+                prev_hash=head.hash,
+                **actor,
+            )
+            event.hash = event.compute_hash()
+            head.seq, head.hash = event.seq, event.hash
+            events.append(event)
+        AccessEvent.objects.bulk_create(events)
         head.save(update_fields=["seq", "hash"])
-    return event
+    return events
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,185 @@
-# Consents arrive with the consent issue; the access policy lives in policy.py.
+"""Consents: given by each guardian for a named purpose, scope and period; revocable at once.
+
+A consent is *effective* while every guardian with custody of the child has given it, no one has
+withdrawn it, and today lies within its validity. `effective_from` and `withdrawn_at` are set by
+the services in the same transaction as the guardian's act, so the policy can find effective
+consents with one indexed query.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Professional, Sector, Service, Team, Unit
+from families.models import Child, Guardian
+
+from .policy import Purpose
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def effective(self, at: datetime.datetime | None = None) -> ConsentQuerySet:
+        at = at or timezone.now()
+        today = timezone.localdate(at)
+        return self.filter(
+            effective_from__isnull=False,
+            effective_from__lte=at,
+            withdrawn_at__isnull=True,
+            valid_from__lte=today,
+            valid_until__gte=today,
+        )
+
+    def covering_units(self, units: models.QuerySet[Unit]) -> ConsentQuerySet:
+        """Consents whose scope names one of `units`, or the sector one of them works in."""
+        return self.filter(
+            Q(scopes__unit__in=units)
+            | Q(scopes__unit__isnull=True, scopes__sector__in=units.values("sector"))
+        )
+
+
+class Consent(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a guardian")
+        EFFECTIVE = "effective", _("In force")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+        NOT_YET = "not_yet", _("Not yet valid")
+
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="consents"
+    )
+    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consents",
+        help_text=_("For team discussion: the team that may discuss the child."),
+    )
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consents",
+        help_text=_("For a referral: the service the family is referred to."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    recorded_by = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="recorded_consents"
+    )
+    recorded_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    child_view = models.TextField(
+        _("the child's own view"),
+        blank=True,
+        help_text=_("What the child thinks, in the child's words where possible."),
+    )
+    child_age_years = models.PositiveSmallIntegerField(_("the child's age when asked"))
+    form_language = models.CharField(_("form language"), max_length=5, default="sv")
+    # The exact text the guardians agreed to, kept even if the form template changes later.
+    form_text = models.TextField(_("consent text as agreed"))
+    effective_from = models.DateTimeField(null=True, blank=True, db_index=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        Guardian, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["child", "purpose"], name="consent_child_purpose_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="consent_valid_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(purpose="team_discussion") | Q(team__isnull=False),
+                name="consent_team_discussion_names_team",
+            ),
+            models.CheckConstraint(
+                condition=~Q(purpose="referral") | Q(service__isnull=False),
+                name="consent_referral_names_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} #{self.pk}"
+
+    def state(self, at: datetime.datetime | None = None) -> State:
+        at = at or timezone.now()
+        today = timezone.localdate(at)
+        if self.withdrawn_at is not None and self.withdrawn_at <= at:
+            return self.State.WITHDRAWN
+        if today > self.valid_until:
+            return self.State.EXPIRED
+        if today < self.valid_from:
+            return self.State.NOT_YET
+        if self.effective_from is None or self.effective_from > at:
+            return self.State.PENDING
+        return self.State.EFFECTIVE
+
+
+class ConsentScope(models.Model):
+    """Who may receive what the consent covers: a whole sector, or one named unit."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="scopes")
+    sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("consent scope")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=True) & ~Q(sector=""))
+                | (Q(unit__isnull=False) & Q(sector="")),
+                name="consent_scope_sector_or_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.unit) if self.unit_id else self.get_sector_display()
+
+
+class GuardianConsent(models.Model):
+    """One guardian's act of giving consent, and of withdrawing it."""
+
+    class Method(models.TextChoices):
+        SIGNED_FORM = "signed_form", _("Signed form (uploaded)")
+        TABLET = "tablet", _("Confirmed by the guardian on the tablet")
+        VERBAL = "verbal", _("Verbal, documented with a witness")
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="givings")
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="consents")
+    method = models.CharField(_("how it was given"), max_length=20, choices=Method.choices)
+    witness = models.CharField(_("witness"), max_length=200, blank=True)
+    document = models.FileField(_("signed form"), upload_to="consents/%Y/", blank=True)
+    given_at = models.DateTimeField(_("given"))
+    recorded_by = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guardian's consent")
+        verbose_name_plural = _("guardians' consents")
+        constraints = [
+            models.UniqueConstraint(fields=["consent", "guardian"], name="guardian_consent_once"),
+            models.CheckConstraint(
+                condition=~Q(method="verbal") | ~Q(witness=""), name="verbal_consent_witness"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} – {self.consent}"

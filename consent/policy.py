@@ -3,15 +3,22 @@
 Every view, query and service asks this module; none re-implements it. When no rule matches,
 the answer is no. A decision names its legal basis so the audit log can record it.
 
-Rules in force (first version):
-- OWN_UNIT: a professional with a current membership in a unit the child belongs to (the
-  child's BVC unit or preschool/school) sees the child's identified data.
-- Nothing else. Consent-based access across sectors is added by the consent issue, through
-  `decide_child` and `visible_children` only.
+Rules, tried in this order:
+1. OWN_UNIT: a professional with a current membership in a unit the child belongs to (the
+   child's BVC unit or preschool/school) sees the child's identified data, for any purpose.
+2. REPORT_OF_CONCERN: members of the social-services unit that received a report of concern
+   about the child see it; no consent is needed (the law demands the report).
+3. CONSENT: an effective consent (every custodial guardian has given it, none has withdrawn
+   it, today is within its validity) whose scope names the user's unit or the sector of one
+   of the user's units. A team-discussion consent also needs the user to sit in that team.
+   For a named purpose only a consent for that purpose counts; for CARE (opening the child's
+   page) any covering consent does.
+Nothing else grants access: not the superuser flag, not sector-wide roles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,27 +94,110 @@ def _current_memberships(user: User):  # type: ignore[no-untyped-def]
     return Membership.objects.current().filter(professional=user)
 
 
-def visible_children(user: User, queryset: ChildQuerySet | None = None) -> ChildQuerySet:
-    """Children whose identified data `user` may see. The same rule as `decide_child`."""
+def _user_units(user: User):  # type: ignore[no-untyped-def]
+    from directory.models import Unit
+
+    return Unit.objects.filter(pk__in=_current_memberships(user).values("unit_id"))
+
+
+def _covering_consents(user: User, purpose: Purpose | None):  # type: ignore[no-untyped-def]
+    """Effective consents that reach `user`, for `purpose` (None or CARE: any purpose)."""
+    from consent.models import Consent
+
+    consents = (
+        Consent.objects.effective()
+        .covering_units(_user_units(user))
+        .filter(Q(team__isnull=True) | Q(team__memberships__professional=user))
+    )
+    if purpose not in (None, Purpose.CARE):
+        consents = consents.filter(purpose=purpose)
+    return consents
+
+
+def _reports_to(user: User):  # type: ignore[no-untyped-def]
+    from cases.models import ReportOfConcern
+
+    return ReportOfConcern.objects.filter(to_unit__in=_current_memberships(user).values("unit_id"))
+
+
+def visible_children(
+    user: User, queryset: ChildQuerySet | None = None, purpose: Purpose | None = None
+) -> ChildQuerySet:
+    """Children whose identified data `user` may see. The same rules as `decide_children`."""
     from families.models import Child
 
     queryset = Child.objects.all() if queryset is None else queryset
     if not _is_professional(user):
         return queryset.none()
-    # A subquery, not a list: one query for the page however many units the user has.
+    # Subqueries, not lists: one query for the page however much the user may see.
     own_units = _current_memberships(user).values("unit_id")
-    return queryset.filter(Q(bvc_unit__in=own_units) | Q(school_unit__in=own_units))
+    return queryset.filter(
+        Q(bvc_unit__in=own_units)
+        | Q(school_unit__in=own_units)
+        | Q(pk__in=_reports_to(user).values("child_id"))
+        | Q(pk__in=_covering_consents(user, purpose).values("child_id"))
+    )
+
+
+def decide_children(user: User, children: Iterable[Child], purpose: Purpose) -> dict[int, Decision]:
+    """A decision for each child, in a fixed number of queries however many children."""
+    children = list(children)
+    decisions = {child.pk: Decision.deny() for child in children}
+    if not _is_professional(user) or not children:
+        return decisions
+    units = current_units(user)
+    undecided = set()
+    for child in children:
+        shared = [unit for unit in units if unit.pk in child.unit_ids()]
+        if shared:
+            decisions[child.pk] = Decision(allowed=True, basis=Basis.OWN_UNIT, unit=shared[0])
+        else:
+            undecided.add(child.pk)
+    if not undecided:
+        return decisions
+    by_unit = {unit.pk: unit for unit in units}
+    for report in _reports_to(user).filter(child_id__in=undecided).order_by("pk"):
+        if report.child_id in undecided:
+            decisions[report.child_id] = Decision(
+                allowed=True,
+                basis=Basis.REPORT_OF_CONCERN,
+                unit=by_unit[report.to_unit_id],
+                reference=f"report:{report.pk}",
+            )
+            undecided.discard(report.child_id)
+    if not undecided:
+        return decisions
+    consents = (
+        _covering_consents(user, purpose)
+        .filter(child_id__in=undecided)
+        .prefetch_related("scopes")
+        .order_by("pk")
+        .distinct()
+    )
+    for consent in consents:
+        if consent.child_id not in undecided:
+            continue
+        unit = _unit_covered(units, consent)
+        decisions[consent.child_id] = Decision(
+            allowed=True, basis=Basis.CONSENT, unit=unit, reference=f"consent:{consent.pk}"
+        )
+        undecided.discard(consent.child_id)
+    return decisions
+
+
+def _unit_covered(units: list[Unit], consent) -> Unit | None:  # type: ignore[no-untyped-def]
+    scopes = list(consent.scopes.all())
+    for unit in units:
+        if any(
+            s.unit_id == unit.pk or (s.unit_id is None and s.sector == unit.sector) for s in scopes
+        ):
+            return unit
+    return None
 
 
 def decide_child(user: User, child: Child, purpose: Purpose) -> Decision:
     """May `user` see `child`'s identified data for `purpose`? Names the basis."""
-    if not _is_professional(user):
-        return Decision.deny()
-    child_units = child.unit_ids()
-    for unit in current_units(user):
-        if unit.pk in child_units:
-            return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit)
-    return Decision.deny()
+    return decide_children(user, [child], purpose)[child.pk]
 
 
 def may_see_address(user: User, child: Child) -> bool:
@@ -115,6 +205,12 @@ def may_see_address(user: User, child: Child) -> bool:
     if not child.is_protected:
         return decide_child(user, child, Purpose.CARE).allowed
     return any(unit.pk in child.unit_ids() for unit in current_units(user))
+
+
+def may_record_consent(user: User, child: Child) -> Decision:
+    """Consents are recorded by the child's own units (they meet the family)."""
+    decision = decide_child(user, child, Purpose.CARE)
+    return decision if decision.basis == Basis.OWN_UNIT else Decision.deny()
 
 
 def may_produce_log_extract(user: User, child: Child) -> Decision:
@@ -131,3 +227,17 @@ def may_produce_log_extract(user: User, child: Child) -> Decision:
     if membership is None:
         return Decision.deny()
     return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=membership.unit)
+
+
+def teams_of(user: User):  # type: ignore[no-untyped-def]
+    """Teams `user` sits in (as member or coordinator)."""
+    from directory.models import Team
+
+    if not _is_professional(user):
+        return Team.objects.none()
+    return Team.objects.filter(Q(memberships__professional=user) | Q(coordinator=user)).distinct()
+
+
+def may_run_meeting(user: User, team) -> bool:  # type: ignore[no-untyped-def]
+    """Only the team's coordinator opens, closes and amends its meetings."""
+    return _is_professional(user) and team.coordinator_id == user.pk

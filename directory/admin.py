@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, Organisation, Professional, Team, TeamMember, Unit
+from .models import Membership, Organisation, Professional, Service, Team, TeamMember, Unit
 
 
 @admin.register(Organisation)
@@ -57,3 +57,11 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["coordinator"]
     inlines = [TeamMemberInline]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "provider", "municipality", "active"]
+    list_filter = ["kind", "municipality", "active"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["provider"]

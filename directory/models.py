@@ -100,6 +100,11 @@ class Unit(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    receives_reports_of_concern = models.BooleanField(
+        _("receives reports of concern"),
+        default=False,
+        help_text=_("Social services intake: reports of concern about children arrive here."),
+    )
 
     class Meta:
         verbose_name = _("unit")
@@ -216,6 +221,14 @@ class Team(models.Model):
     )
     start_time = models.TimeField(_("start time"))
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=60)
+    consent_before_identified = models.BooleanField(
+        _("identified items need consent in advance"),
+        default=False,
+        help_text=_(
+            "As in HLT: a child is put on the agenda by name only after the guardians' "
+            "consent to team discussion is in force."
+        ),
+    )
     members = models.ManyToManyField(
         Professional, through="TeamMember", related_name="teams", verbose_name=_("members")
     )
@@ -274,3 +287,46 @@ class TeamMember(models.Model):
             raise ValidationError(
                 {"unit": _("The professional is not a member of the unit they represent.")}
             )
+
+
+class Service(models.Model):
+    """A service in the resource directory that a family can be referred or routed to."""
+
+    class Kind(models.TextChoices):
+        SPEECH_THERAPIST = "speech_therapist", _("Speech therapist")
+        CHILD_PSYCHOLOGIST = "child_psychologist", _("Child psychologist")
+        FAMILY_THERAPY = "family_therapy", _("Family therapist (support talks)")
+        BUDGET_DEBT = "budget_debt", _("Budget and debt counselling")
+        FAMILY_COUNSELLING = "family_counselling", _("Family counselling")
+        OPEN_PRESCHOOL = "open_preschool", _("Open preschool")
+        PARENTING_SUPPORT = "parenting_support", _("Parenting support group")
+        CHILD_PSYCHIATRY = "child_psychiatry", _("Child and adolescent psychiatry")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    provider = models.ForeignKey(
+        Unit, verbose_name=_("provider unit"), on_delete=models.PROTECT, related_name="services"
+    )
+    municipality = models.ForeignKey(
+        Organisation,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="services",
+        limit_choices_to={"kind": Organisation.Kind.MUNICIPALITY},
+    )
+    description = models.TextField(_("description"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    families_can_contact = models.BooleanField(
+        _("families can contact it themselves"), default=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "consent",
     "audit",
     "accounts",
+    "cases",
+    "meetings",
     "demo",
 ]
 
@@ -213,6 +215,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # --- Samverkan ------------------------------------------------------------------------------
 CHILD_LIST_PAGE_SIZE = env_int("CHILD_LIST_PAGE_SIZE", 25)
 DEMO_ALLOWED = env_bool("SAMVERKAN_DEMO", DEBUG or TESTING)
+CONSENT_DEFAULT_MONTHS = env_int("CONSENT_DEFAULT_MONTHS", 12)
+# HLT's method description: feedback to the family within one week of the meeting.
+FAMILY_FEEDBACK_DAYS = env_int("FAMILY_FEEDBACK_DAYS", 7)
+MEETINGS_AHEAD_MONTHS = env_int("MEETINGS_AHEAD_MONTHS", 6)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 LOGGING = {
     "version": 1,
