@@ -28,6 +28,9 @@ urlpatterns = [
     path("", include("families.urls")),
     path("", include("audit.urls")),
     path("konto/", include("accounts.urls")),
+    path("samtycken/", include("consent.urls")),
+    path("arenden/", include("cases.urls")),
+    path("moten/", include("meetings.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
     # The admin has no login of its own: everyone logs in with the second factor.

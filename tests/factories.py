@@ -8,7 +8,16 @@ import itertools
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.identity_numbers import fictional_personnummer
-from directory.models import Membership, Organisation, Professional, Sector, Unit
+from directory.models import (
+    Membership,
+    Organisation,
+    Professional,
+    Sector,
+    Service,
+    Team,
+    TeamMember,
+    Unit,
+)
 from families.models import Child, Custody, Guardian
 
 _counter = itertools.count(1)
@@ -93,3 +102,90 @@ def guardian_of(target: Child, kind: str = Custody.Kind.JOINT, **extra: object) 
     )
     Custody.objects.create(child=target, guardian=person, kind=kind)
     return person
+
+
+def team(
+    name: str,
+    model: str,
+    coordinator: Professional,
+    members: list[tuple[Professional, Unit]],
+    **extra: object,
+) -> Team:
+    created = Team.objects.create(
+        name=name,
+        working_model=model,
+        municipality=members[0][1].municipality,
+        coordinator=coordinator,
+        start_time=datetime.time(13, 0),
+        **extra,
+    )
+    for person, place in members:
+        TeamMember.objects.create(team=created, professional=person, unit=place)
+    return created
+
+
+def service(name: str, kind: str, provider: Unit) -> Service:
+    return Service.objects.create(
+        name=name,
+        kind=kind,
+        provider=provider,
+        municipality=provider.municipality,
+        phone="0999-123 45",
+    )
+
+
+CONSENT_STATES = ["none", "one_of_two", "effective", "withdrawn", "expired"]
+
+
+def consent(
+    target: Child,
+    recorder: Professional,
+    purpose: str,
+    *,
+    state: str = "effective",
+    team: Team | None = None,
+    service: Service | None = None,
+    sectors: list[str] = (),
+    units: list[Unit] = (),
+):  # type: ignore[no-untyped-def]
+    """A consent in one of CONSENT_STATES, made through the services as a user would.
+    The child needs its guardians first (see `guardian_of`); `recorder` one of its units."""
+    import time_machine
+    from django.utils import timezone
+
+    from conftest import request_as
+    from consent.models import Consent, GuardianConsent
+    from consent.services import (
+        consent_give,
+        consent_record,
+        consent_withdraw,
+        custodial_guardians,
+    )
+
+    request = request_as(recorder)
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=400) if state == "expired" else today
+    moment = datetime.datetime.combine(start, datetime.time(12), tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        record = consent_record(
+            request=request,
+            child=target,
+            purpose=purpose,
+            team=team,
+            service=service,
+            sectors=list(sectors),
+            units=list(units),
+            valid_from=start,
+        )
+        guardians = custodial_guardians(target)
+        givers = {"none": [], "one_of_two": guardians[:1]}.get(state, guardians)
+        for guardian in givers:
+            consent_give(
+                request=request,
+                consent=record,
+                guardian=guardian,
+                method=GuardianConsent.Method.TABLET,
+            )
+    if state == "withdrawn":
+        consent_withdraw(request=request, consent=record, guardian=guardians[0])
+    return Consent.objects.get(pk=record.pk)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def _team(cast) -> Team:
     return Team.objects.create(
-        name="BHT Plus Ekby",
+        name="BHT Plus Testby",
         working_model=Team.Model.BHT_PLUS,
         municipality=cast.bvc.municipality,
         coordinator=cast.special_educator,

@@ -1,0 +1,1 @@
+"""Views of the cases app (thin: parse, ask the policy, call a service, render)."""
