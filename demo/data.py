@@ -18,6 +18,8 @@ UNITS: list[tuple[str, str, str, str]] = [
     (REGION, "Ekby kommun", Sector.CHILD_HEALTH, "BVC Ekby norra"),
     (REGION, "Sjöstad kommun", Sector.CHILD_HEALTH, "BVC Sjöstad"),
     (REGION, "Ekby kommun", Sector.PRIMARY_CARE, "Hälsocentralen Ekby"),
+    (REGION, "Ekby kommun", Sector.CHILD_HEALTH, "Barnpsykologmottagningen Sjöland"),
+    (REGION, "Ekby kommun", Sector.PRIMARY_CARE, "Logopedmottagningen Sjöland"),
     ("Ekby kommun", "Ekby kommun", Sector.PRESCHOOL, "Förskolan Ekorren"),
     ("Ekby kommun", "Ekby kommun", Sector.PRESCHOOL, "Förskolan Lärkan"),
     ("Ekby kommun", "Ekby kommun", Sector.SCHOOL, "Ekbyskolan"),
@@ -248,3 +250,56 @@ AREAS = {
     "Ekby kommun": [("Ekby centrum", "99130"), ("Ekby norra", "99134"), ("Ängby", "99138")],
     "Sjöstad kommun": [("Sjöstad", "99240"), ("Hamnen", "99244")],
 }
+
+INTAKE_UNITS = ["Socialtjänsten Ekby, öppenvård", "Socialtjänsten Sjöstad"]
+
+# (name, kind, provider unit, municipality)
+SERVICES = [
+    ("Barnpsykolog", "child_psychologist", "Barnpsykologmottagningen Sjöland", "Ekby kommun"),
+    ("Logoped för barn", "speech_therapist", "Logopedmottagningen Sjöland", "Ekby kommun"),
+    (
+        "Stödsamtal med familjebehandlare",
+        "family_therapy",
+        "Socialtjänsten Ekby, öppenvård",
+        "Ekby kommun",
+    ),
+    (
+        "Budget- och skuldrådgivning",
+        "budget_debt",
+        "Budget- och skuldrådgivningen Ekby",
+        "Ekby kommun",
+    ),
+    ("Familjerådgivning", "family_counselling", "Familjerådgivningen Ekby", "Ekby kommun"),
+    ("Öppna förskolan", "open_preschool", "Familjecentralen Ekby, öppna förskolan", "Ekby kommun"),
+    (
+        "Föräldrastödsgrupp",
+        "parenting_support",
+        "Familjecentralen Ekby, öppna förskolan",
+        "Ekby kommun",
+    ),
+]
+
+WORRIES = [
+    (
+        "Barnet sover oroligt och vaknar många gånger per natt; föräldrarna är mycket trötta.",
+        "sleep",
+    ),
+    ("Språket har kommit i gång sent, få ord vid två och ett halvt års ålder.", "language"),
+    ("Lämningarna på förskolan är svåra, barnet gråter länge efteråt.", "separation"),
+    ("Föräldern berättar om ekonomisk oro och trångboddhet.", "economy"),
+    ("Utmanande beteende i barngruppen, barnet slår andra barn.", "behaviour"),
+    ("Barnet äter mycket selektivt och föräldrarna är oroliga.", "eating"),
+    ("Mycket skärmtid enligt föräldern, barnet har svårt att varva ner.", "screen-time"),
+    ("Blöjavvänjningen har inte kommit i gång och föräldrarna vill ha stöd.", "potty-training"),
+    ("Hög frånvaro från skolan den senaste månaden.", "school-attendance"),
+    ("Föräldern verkar nedstämd och orkar lite med vardagen.", "parenting"),
+]
+DECISIONS = [
+    "Familjen erbjuds stödsamtal med familjebehandlare.",
+    "Specialpedagog observerar i barngruppen och återkommer.",
+    "BVC-sjuksköterskan tar upp frågan vid nästa besök.",
+    "Remiss till logoped när samtycke finns.",
+    "Informationsträff om sömn för föräldrar på öppna förskolan.",
+    "Kontakt med budget- och skuldrådgivningen erbjuds.",
+]
+SETTINGS = ["BVC-besök", "I barngruppen", "Vid hämtning", "Öppna förskolan", "Elevhälsomöte"]

@@ -59,3 +59,22 @@ def test_the_demo_refuses_to_load_outside_demo_installations(settings):
     settings.DEMO_ALLOWED = False
     with pytest.raises(CommandError):
         call_command("load_demo", verbosity=0)
+
+
+def test_the_demo_has_six_months_of_team_work_in_every_consent_state():
+    from cases.models import Concern, Referral
+    from consent.models import Consent
+    from meetings.models import AgendaItem, Meeting
+
+    call_command("load_demo", verbosity=0)
+    before = (Meeting.objects.count(), AgendaItem.objects.count(), Consent.objects.count())
+    call_command("load_demo", verbosity=0)
+    assert (Meeting.objects.count(), AgendaItem.objects.count(), Consent.objects.count()) == before
+    for team in Team.objects.all():
+        closed = Meeting.objects.filter(team=team, closed_at__isnull=False)
+        assert closed.count() >= 5 and AgendaItem.objects.filter(meeting__team=team).exists()
+    assert Concern.objects.filter(child__isnull=True).exists()
+    assert Concern.objects.filter(child__isnull=False).exists()
+    states = {consent.state() for consent in Consent.objects.all()}
+    assert {"pending", "effective", "withdrawn", "expired"} <= states
+    assert Referral.objects.filter(first_contact_at__isnull=False).exists()

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from demo import data
+from demo.history import demo_history_load, demo_services_load
+from demo.models import DemoState
 from demo.services import CHILD_COUNT, demo_directory_load, demo_families_load
 
 
@@ -20,6 +22,12 @@ class Command(BaseCommand):
         ) as bar:
             created = demo_families_load(on_child=bar.update)
         self.stdout.write(f"{created} new children ({CHILD_COUNT} in the demo).")
+        demo_services_load()
+        with tqdm(
+            total=28, unit="meeting", desc="Team history", disable=options["verbosity"] == 0
+        ) as bar:
+            meetings = demo_history_load(DemoState.objects.get().anchor_date, on_meeting=bar.update)
+        self.stdout.write(f"{meetings} past team meetings with minutes.")
         if options["verbosity"]:
             self.stdout.write(f"\nDemo logins (password for all: {data.DEMO_PASSWORD}):")
             for username, person in people.items():
