@@ -219,7 +219,11 @@ def referral_update(
     if step == "received":
         fields["received_at"] = referral.received_at or at
     elif step == "first_contact":
-        fields = {"received_at": referral.received_at or at, "first_contact_at": at}
+        # The first recorded contact stands: a repeated step must not move the lead time.
+        fields = {
+            "received_at": referral.received_at or at,
+            "first_contact_at": referral.first_contact_at or at,
+        }
     else:
         fields = {"closed_at": at, "outcome": step}
     with transaction.atomic():

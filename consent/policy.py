@@ -241,3 +241,18 @@ def teams_of(user: User):  # type: ignore[no-untyped-def]
 def may_run_meeting(user: User, team) -> bool:  # type: ignore[no-untyped-def]
     """Only the team's coordinator opens, closes and amends its meetings."""
     return _is_professional(user) and team.coordinator_id == user.pk
+
+
+def visible_concerns(user: User):  # type: ignore[no-untyped-def]
+    """Cases `user` may open: those they recorded, those of their teams, and those about a
+    child they may see. Whether the *child's identity* shows is decided apart, per child
+    (`decide_children`): a team member may follow a case without seeing whom it is about."""
+    from cases.models import Concern
+
+    if not _is_professional(user):
+        return Concern.objects.none()
+    return Concern.objects.filter(
+        Q(created_by=user)
+        | Q(team__in=teams_of(user))
+        | Q(child__in=visible_children(user).values("pk"))
+    )

@@ -219,6 +219,8 @@ CONSENT_DEFAULT_MONTHS = env_int("CONSENT_DEFAULT_MONTHS", 12)
 # HLT's method description: feedback to the family within one week of the meeting.
 FAMILY_FEEDBACK_DAYS = env_int("FAMILY_FEEDBACK_DAYS", 7)
 MEETINGS_AHEAD_MONTHS = env_int("MEETINGS_AHEAD_MONTHS", 6)
+# Statistics never identify anyone: cells with fewer cases than this are suppressed.
+STATISTICS_MIN_CELL = env_int("STATISTICS_MIN_CELL", 5)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 LOGGING = {

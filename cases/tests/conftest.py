@@ -1,0 +1,81 @@
+"""Helpers for the case tests: a fixed afternoon, English-language clients, families.
+
+The UI's msgids are English; Swedish arrives later and must not break these tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from cases.models import AgeBand, Concern
+from consent.models import Consent
+from consent.policy import Purpose
+from directory.models import Professional, Sector, Team, Unit
+from families.models import Child
+from tests import factories
+
+# `factories.consent` makes a consent effective at 12:00 UTC on the day it is recorded, so a
+# consent made "today" before noon would still be pending: the tests run in the afternoon.
+AFTERNOON = datetime.datetime(2026, 3, 10, 14, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _afternoon():  # type: ignore[no-untyped-def]
+    with time_machine.travel(AFTERNOON, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def login(as_user):  # type: ignore[no-untyped-def]
+    def client_for(user: Professional):  # type: ignore[no-untyped-def]
+        client = as_user(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return client_for
+
+
+def child_with_guardians(**extra: object) -> Child:
+    """A child in joint custody: both guardians must give a consent."""
+    child = factories.child(**extra)
+    factories.guardian_of(child)
+    factories.guardian_of(child)
+    return child
+
+
+def make_concern(
+    user: Professional,
+    unit: Unit,
+    *,
+    child: Child | None = None,
+    team: Team | None = None,
+    worry: str = "Often tired in the group, sleeps badly according to the parents.",
+    **extra: object,
+) -> Concern:
+    """A concern written straight to the model (the services always stamp "now")."""
+    return Concern.objects.create(
+        created_by=user,
+        unit=unit,
+        sector=unit.sector,
+        setting="At the 18-month visit",
+        age_band=AgeBand.of(child.birth_date) if child else AgeBand.TODDLER,
+        worry=worry,
+        team=team,
+        child=child,
+        identified_at=timezone.now() if child else None,
+        identified_by=user if child else None,
+        contact_person=extra.pop("contact_person", user),
+        **extra,
+    )
+
+
+def team_consent(child: Child, recorder: Professional, team: Team, **extra: object) -> Consent:
+    sectors = extra.pop("sectors", [Sector.PRESCHOOL, Sector.SOCIAL_SERVICES])
+    return factories.consent(
+        child, recorder, Purpose.TEAM_DISCUSSION, team=team, sectors=sectors, **extra
+    )
