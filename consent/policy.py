@@ -100,8 +100,9 @@ def _user_units(user: User):  # type: ignore[no-untyped-def]
     return Unit.objects.filter(pk__in=_current_memberships(user).values("unit_id"))
 
 
-def _covering_consents(user: User, purpose: Purpose | None):  # type: ignore[no-untyped-def]
-    """Effective consents that reach `user`, for `purpose` (None or CARE: any purpose)."""
+def _covering_consents(user: User, purpose: Purpose | None, team=None):  # type: ignore[no-untyped-def]
+    """Effective consents that reach `user`, for `purpose` (None or CARE: any purpose).
+    With `team`, a team-discussion consent counts only for that team's own meetings."""
     from consent.models import Consent
 
     consents = (
@@ -111,6 +112,8 @@ def _covering_consents(user: User, purpose: Purpose | None):  # type: ignore[no-
     )
     if purpose not in (None, Purpose.CARE):
         consents = consents.filter(purpose=purpose)
+    if team is not None:
+        consents = consents.filter(team=team)
     return consents
 
 
@@ -139,8 +142,17 @@ def visible_children(
     )
 
 
-def decide_children(user: User, children: Iterable[Child], purpose: Purpose) -> dict[int, Decision]:
-    """A decision for each child, in a fixed number of queries however many children."""
+def decide_children(
+    user: User,
+    children: Iterable[Child],
+    purpose: Purpose,
+    *,
+    team=None,  # type: ignore[no-untyped-def]
+) -> dict[int, Decision]:
+    """A decision for each child, in a fixed number of queries however many children.
+
+    `team`: the team whose meeting shows the children; a team-discussion consent given for
+    another team does not reach this one."""
     children = list(children)
     decisions = {child.pk: Decision.deny() for child in children}
     if not _is_professional(user) or not children:
@@ -168,7 +180,7 @@ def decide_children(user: User, children: Iterable[Child], purpose: Purpose) -> 
     if not undecided:
         return decisions
     consents = (
-        _covering_consents(user, purpose)
+        _covering_consents(user, purpose, team)
         .filter(child_id__in=undecided)
         .prefetch_related("scopes")
         .order_by("pk")

@@ -112,8 +112,15 @@ def item_nominate(*, request: HttpRequest, meeting: Meeting, concern: Concern) -
 
 def _identified(request: HttpRequest, items: Iterable[AgendaItem], action: str) -> None:
     """Log the identified children among `items` that the user is shown."""
+    items = list(items)
     children = [item.concern.child for item in items if item.concern.child_id]
-    decisions = policy.decide_children(request.user, children, Purpose.TEAM_DISCUSSION)  # type: ignore[arg-type]
+    team = items[0].meeting.team if items else None
+    decisions = policy.decide_children(
+        request.user,  # type: ignore[arg-type]
+        children,
+        Purpose.TEAM_DISCUSSION,
+        team=team,
+    )
     access_log_many(
         request=request,
         accesses=[
@@ -142,10 +149,16 @@ def minutes_save(
     if contact_person is not None and meeting.team not in policy.teams_of(contact_person):
         raise MeetingError(_("The contact person must be a member of the team."))
     with transaction.atomic():
-        updated = AgendaItem.objects.filter(pk=item.pk, version=version).update(
-            discussion=discussion, decisions=decisions, version=F("version") + 1
-        )
+        # The open-meeting condition rides in the same UPDATE as the version check, so a save
+        # racing the coordinator's close cannot write into minutes that are already locked.
+        updated = AgendaItem.objects.filter(
+            pk=item.pk, version=version, meeting__closed_at__isnull=True
+        ).update(discussion=discussion, decisions=decisions, version=F("version") + 1)
         if not updated:
+            if Meeting.objects.filter(pk=meeting.pk, closed_at__isnull=False).exists():
+                raise MeetingError(
+                    _("The meeting is closed: correct its minutes with an amendment.")
+                )
             raise StaleEdit(
                 _(
                     "Someone else saved these minutes while you were writing. Your text is kept "

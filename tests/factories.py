@@ -150,6 +150,8 @@ def consent(
 ):  # type: ignore[no-untyped-def]
     """A consent in one of CONSENT_STATES, made through the services as a user would.
     The child needs its guardians first (see `guardian_of`); `recorder` one of its units."""
+    from contextlib import nullcontext
+
     import time_machine
     from django.utils import timezone
 
@@ -165,8 +167,10 @@ def consent(
     request = request_as(recorder)
     today = timezone.localdate()
     start = today - datetime.timedelta(days=400) if state == "expired" else today
+    # Only an expired consent is recorded in the past; the others now, so that "effective"
+    # means in force at this very moment whatever the time of day.
     moment = datetime.datetime.combine(start, datetime.time(12), tzinfo=datetime.UTC)
-    with time_machine.travel(moment, tick=False):
+    with time_machine.travel(moment, tick=False) if state == "expired" else nullcontext():
         record = consent_record(
             request=request,
             child=target,

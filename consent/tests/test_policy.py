@@ -130,3 +130,40 @@ def test_access_is_never_granted_without_a_current_own_unit_membership(
                 else:
                     assert decision.basis == Basis.NONE and decision.unit is None
         transaction.set_rollback(True)
+
+
+def test_a_team_discussion_consent_reaches_only_its_own_teams_meetings(cast):
+    child = factories.child(bvc=cast.bvc)
+    factories.guardian_of(child)
+    factories.guardian_of(child)
+    factories.consent(
+        child,
+        cast.nurse,
+        "team_discussion",
+        team=cast.hlt_team,
+        sectors=[Sector.SOCIAL_SERVICES],
+    )
+    # The family therapist sits in both teams: the HLT consent shows the child at HLT only.
+    at_hlt = policy.decide_children(
+        cast.family_therapist, [child], Purpose.TEAM_DISCUSSION, team=cast.hlt_team
+    )
+    at_bht = policy.decide_children(
+        cast.family_therapist, [child], Purpose.TEAM_DISCUSSION, team=cast.bht_team
+    )
+    assert at_hlt[child.pk].allowed and at_hlt[child.pk].basis == Basis.CONSENT
+    assert not at_bht[child.pk].allowed
+
+
+def test_a_report_of_concern_opens_the_child_to_the_receiving_unit_only(cast):
+    from cases.services import report_of_concern_make
+    from conftest import request_as
+
+    child = factories.child(bvc=cast.bvc)
+    assert not policy.decide_child(cast.family_therapist, child, Purpose.CARE).allowed
+    report_of_concern_make(
+        request=request_as(cast.nurse), child=child, to_unit=cast.social, what="Blåmärken."
+    )
+    decision = policy.decide_child(cast.family_therapist, child, Purpose.CARE)
+    assert decision.allowed and decision.basis == Basis.REPORT_OF_CONCERN
+    assert Child.objects.visible_to(cast.family_therapist).filter(pk=child.pk).exists()
+    assert not policy.decide_child(cast.special_educator, child, Purpose.CARE).allowed
