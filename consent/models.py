@@ -33,6 +33,27 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
             valid_until__gte=today,
         )
 
+    def for_child_consents(self) -> ConsentQuerySet:
+        """The child's consent page (and each consent's own pages): everything a consent
+        shows, in a fixed number of queries however many consents there are."""
+        return (
+            self.select_related(
+                "team", "service__provider", "recorded_by", "recorded_unit", "withdrawn_by"
+            )
+            .prefetch_related(
+                models.Prefetch(
+                    "scopes", queryset=ConsentScope.objects.select_related("unit").order_by("pk")
+                ),
+                models.Prefetch(
+                    "givings",
+                    queryset=GuardianConsent.objects.select_related(
+                        "guardian", "recorded_by"
+                    ).order_by("given_at", "pk"),
+                ),
+            )
+            .order_by("-valid_from", "-pk")
+        )
+
     def covering_units(self, units: models.QuerySet[Unit]) -> ConsentQuerySet:
         """Consents whose scope names one of `units`, or the sector one of them works in."""
         return self.filter(

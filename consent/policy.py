@@ -219,6 +219,18 @@ def may_see_address(user: User, child: Child) -> bool:
     return any(unit.pk in child.unit_ids() for unit in current_units(user))
 
 
+def may_record_withdrawal(user: User, consent) -> Decision:  # type: ignore[no-untyped-def]
+    """A guardian may withdraw by telling anyone the consent reaches: its own units and every
+    professional it covers. Withdrawing only takes access away, so no more is needed."""
+    own = may_record_consent(user, consent.child)
+    if own.allowed:
+        return own
+    decision = decide_child(user, consent.child, Purpose(consent.purpose))
+    if decision.allowed and decision.reference == f"consent:{consent.pk}":
+        return decision
+    return Decision.deny()
+
+
 def may_record_consent(user: User, child: Child) -> Decision:
     """Consents are recorded by the child's own units (they meet the family)."""
     decision = decide_child(user, child, Purpose.CARE)

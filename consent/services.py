@@ -35,6 +35,23 @@ def _decision(request: HttpRequest, child: Child) -> policy.Decision:
     return decision
 
 
+def age_in_years(birth_date: datetime.date, today: datetime.date | None = None) -> int:
+    """Completed years on `today` (default: today), as the child's age is stated on a consent."""
+    today = today or timezone.localdate()
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+
+
+def receiving_units(units: list[Unit], service: Service | None) -> list[Unit]:
+    """The named units, and the referral's receiving service: that is always in scope."""
+    if service is not None and service.provider not in units:
+        return [*units, service.provider]
+    return list(units)
+
+
 def consent_form_text(
     *,
     child: Child,
@@ -46,8 +63,10 @@ def consent_form_text(
     valid_from: datetime.date,
     valid_until: datetime.date,
     language: str,
+    contact: Unit | None = None,
 ) -> str:
-    """The text the guardians agree to: what is shared, with whom, for what, until when."""
+    """The text the guardians agree to: what is shared, with whom, for what, until when, and
+    how to withdraw it (`contact`: the unit that records the consent)."""
     from directory.models import Sector
 
     with translation.override(language):
@@ -62,6 +81,7 @@ def consent_form_text(
                 "units": units,
                 "valid_from": valid_from,
                 "valid_until": valid_until,
+                "contact": contact,
             },
         ).strip()
 
@@ -87,20 +107,14 @@ def consent_record(
         raise ConsentError(_("Name the team that may discuss the child."))
     if purpose == Purpose.REFERRAL and service is None:
         raise ConsentError(_("Name the service the family is referred to."))
-    if service is not None and service.provider not in units:
-        units.append(service.provider)  # the receiving service is always in scope
+    units = receiving_units(units, service)
     if not sectors and not units:
         raise ConsentError(_("Name at least one sector or unit that may receive the information."))
     valid_from = valid_from or timezone.localdate()
     valid_until = valid_until or valid_from + relativedelta(months=settings.CONSENT_DEFAULT_MONTHS)
     if valid_until < valid_from:
         raise ConsentError(_("The consent must end after it starts."))
-    today = timezone.localdate()
-    age = (
-        today.year
-        - child.birth_date.year
-        - ((today.month, today.day) < (child.birth_date.month, child.birth_date.day))
-    )
+    age = age_in_years(child.birth_date)
     with transaction.atomic():
         consent = Consent.objects.create(
             child=child,
@@ -124,6 +138,7 @@ def consent_record(
                 valid_from=valid_from,
                 valid_until=valid_until,
                 language=language,
+                contact=decision.unit,
             ),
         )
         ConsentScope.objects.bulk_create(
@@ -144,12 +159,23 @@ def custodial_guardians(child: Child) -> list[Guardian]:
     return list(Guardian.objects.filter(custodies__child=child).order_by("pk"))
 
 
-def missing_guardians(consent: Consent) -> list[Guardian]:
-    """Custodial guardians who have not (or no longer) given the consent."""
-    given = set(
-        consent.givings.filter(withdrawn_at__isnull=True).values_list("guardian_id", flat=True)
-    )
-    return [g for g in custodial_guardians(consent.child) if g.pk not in given]
+def missing_guardians(
+    consent: Consent, *, custodians: list[Guardian] | None = None
+) -> list[Guardian]:
+    """Custodial guardians who have not (or no longer) given the consent.
+
+    For a list of consents, pass the child's `custodians` (from `custodial_guardians`) and
+    prefetch `givings` (`Consent.objects.for_child_consents()`): then no query runs per
+    consent, and the answer is as fresh as that prefetch.
+    """
+    if custodians is None:
+        given = set(
+            consent.givings.filter(withdrawn_at__isnull=True).values_list("guardian_id", flat=True)
+        )
+        custodians = custodial_guardians(consent.child)
+    else:
+        given = {g.guardian_id for g in consent.givings.all() if g.withdrawn_at is None}
+    return [g for g in custodians if g.pk not in given]
 
 
 def consent_give(
@@ -173,11 +199,12 @@ def consent_give(
         raise ConsentError(_("Verbal consent needs a witness."))
     if method == GuardianConsent.Method.SIGNED_FORM and document is None:
         raise ConsentError(_("Upload the signed form."))
-    if consent.givings.filter(guardian=guardian).exists():
-        raise ConsentError(_("This guardian has already given the consent."))
     now = given_at or timezone.now()
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        # Checked under the lock: a double-tapped submit finds the first giving here.
+        if locked.givings.filter(guardian=guardian).exists():
+            raise ConsentError(_("This guardian has already given the consent."))
         giving = GuardianConsent.objects.create(
             consent=locked,
             guardian=guardian,
@@ -208,7 +235,9 @@ def consent_withdraw(
     withdrawn too. What other sectors already documented stays in their own records."""
     from cases.models import Referral
 
-    decision = _decision(request, consent.child)
+    decision = policy.may_record_withdrawal(request.user, consent)  # type: ignore[arg-type]
+    if not decision.allowed:
+        raise ConsentError(_("You may not record a withdrawal of this consent."))
     giving = consent.givings.filter(guardian=guardian, withdrawn_at__isnull=True).first()
     if giving is None:
         raise ConsentError(_("Only a guardian who gave the consent can withdraw it."))
