@@ -39,12 +39,17 @@ def may_identify(user: str, state: str) -> bool:
 def expected(view: str, user: str, state: str) -> tuple[int, bool]:
     """(status, identity shown) a person would expect."""
     identify = may_identify(user, state)
-    if view in {"child_detail", "child_consents", "report_new"}:
+    member = user in TEAM_MEMBERS
+    if view in {"child_detail", "child_consents", "report_new", "consent_form", "referral_new"}:
         return (200, True) if identify else (404, False)
     if view == "meeting_detail":
-        return (200, identify) if user in TEAM_MEMBERS else (404, False)
+        return (200, identify) if member else (404, False)
     if view == "concern_detail":
-        return (200, identify) if user in TEAM_MEMBERS or identify else (404, False)
+        return (200, identify) if member or identify else (404, False)
+    if view == "concern_identify":  # already identified: back to the case, never the form
+        return (302, False) if member or identify else (404, False)
+    if view in {"team_detail", "nominate"}:  # team pages never name a child
+        return (200, False) if member else (404, False)
     raise AssertionError(view)
 
 
@@ -84,6 +89,11 @@ def _setup(cast, child, state):
     )
     AgendaItem.objects.create(meeting=meeting, concern=concern, nominated_by=cast.nurse)
     return {
+        "consent_form": reverse("consent:form", args=[consent.pk]),
+        "referral_new": reverse("cases:referral_new", args=[concern.pk]),
+        "concern_identify": reverse("cases:concern_identify", args=[concern.pk]),
+        "team_detail": reverse("meetings:team_detail", args=[cast.bht_team.pk]),
+        "nominate": reverse("meetings:nominate", args=[meeting.pk]),
         "child_detail": reverse("families:child_detail", args=[child.pk]),
         "child_consents": reverse("consent:child_consents", args=[child.pk]),
         "report_new": reverse("cases:report_new", args=[child.pk]),
