@@ -47,6 +47,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 check: install
+	mkdir -p var
 	SAMVERKAN_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
