@@ -92,7 +92,7 @@ def test_the_consent_list_shows_purpose_scope_validity_state_and_guardians(cast,
     assert rows[exchange.pk].state == Consent.State.EFFECTIVE
     assert rows[team.pk].state == Consent.State.PENDING
     assert [g.guardian for g in rows[exchange.pk].given] == [mother, father]
-    with translation.override("sv"):
+    with translation.override("en"):
         for text in [
             str(Purpose.INFORMATION_EXCHANGE.label),
             str(Purpose.TEAM_DISCUSSION.label),
