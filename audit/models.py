@@ -39,6 +39,9 @@ class Action(models.TextChoices):
     REFERRAL_UPDATE = "referral_update", _("Updated a referral")
     REPORT_OF_CONCERN = "report_of_concern", _("Made a report of concern")
     REPORT_ACKNOWLEDGE = "report_acknowledge", _("Acknowledged a report of concern")
+    SCREENING_START = "screening_start", _("Started a screening")
+    VIEW_SCREENING = "view_screening", _("Viewed screening results")
+    SCREENING_FOLLOW_UP = "screening_follow_up", _("Documented a screening follow-up")
 
 
 class AccessEvent(models.Model):

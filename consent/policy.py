@@ -280,3 +280,16 @@ def visible_concerns(user: User):  # type: ignore[no-untyped-def]
         | Q(team__in=teams_of(user))
         | Q(child__in=visible_children(user).values("pk"))
     )
+
+
+def may_run_screening(user: User, child: Child) -> Decision:
+    """BarnSäkert is run, and its answers read, by the child's own child-health unit only."""
+    from directory.models import Sector
+
+    decision = decide_child(user, child, Purpose.CARE)
+    if decision.basis == Basis.OWN_UNIT and decision.unit.sector == Sector.CHILD_HEALTH:
+        return decision
+    for unit in current_units(user):
+        if unit.pk == child.bvc_unit_id:
+            return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit)
+    return Decision.deny()

@@ -321,6 +321,17 @@ class Service(models.Model):
     families_can_contact = models.BooleanField(
         _("families can contact it themselves"), default=True
     )
+    target_group = models.CharField(_("target group"), max_length=200, blank=True)
+    min_age_years = models.PositiveSmallIntegerField(_("from age (years)"), default=0)
+    max_age_years = models.PositiveSmallIntegerField(_("to age (years)"), default=18)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    # ISO 639 codes of the languages the staff speak (sv, en, ar, so, ti, prs, uk, fi, ...).
+    languages = models.JSONField(_("languages spoken"), default=list, blank=True)
+    # Screening domains it helps with (screening.models.Domain values).
+    domains = models.JSONField(_("screening domains it helps with"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
@@ -133,7 +134,7 @@ class ConcernChoiceField(forms.ModelChoiceField):
         where = obj.get_sector_display() + (f" – {obj.setting}" if obj.setting else "")
         parts = [
             f"#{obj.pk}",
-            f"{obj.created_at:%Y-%m-%d}",
+            f"{timezone.localtime(obj.created_at):%Y-%m-%d}",
             str(obj.get_age_band_display()),
             where,
             Truncator(obj.worry).chars(60),

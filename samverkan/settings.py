@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "cases",
     "meetings",
+    "screening",
     "demo",
 ]
 

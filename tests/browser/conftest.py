@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,8 +26,12 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MANAGE = str(PROJECT_DIR / "manage.py")
@@ -40,6 +45,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TABLET = {"width": 768, "height": 1024}
+TABLET_LANDSCAPE = {"width": 1024, "height": 768}
 STARTUP_TIMEOUT = 60.0
 
 
@@ -204,6 +210,9 @@ class BrowserProblems:
     page_errors: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
     failed_responses: list[str] = field(default_factory=list)
+    # Error answers the test provokes on purpose (`expect_status`), and what they caused.
+    allowed: set[tuple[int, str]] = field(default_factory=set)
+    expected: list[str] = field(default_factory=list)
 
     def all(self) -> list[str]:
         return [
@@ -212,6 +221,38 @@ class BrowserProblems:
             *(f"CSP violation: {e}" for e in self.csp_violations),
             *(f"HTTP error: {e}" for e in self.failed_responses),
         ]
+
+    def expect_status(self, status: int, url: str) -> None:
+        """The test provokes this answer (a refusal, say): it is not a problem, and neither
+        is Chromium's console line about it. Anything else stays one."""
+        self.allowed.add((status, url))
+
+    def watch(self, page: Page) -> None:
+        """Collect the console errors, script errors and error answers of `page`."""
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("response", self._on_response)
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        url = msg.location.get("url", "")
+        for status, allowed_url in self.allowed:
+            if url == allowed_url and msg.text.startswith(
+                f"Failed to load resource: the server responded with a status of {status} "
+            ):
+                self.expected.append(f"console: {msg.text} ({url})")
+                return
+        self.console_errors.append(f"{msg.text} ({msg.location})")
+
+    def _on_response(self, response: Response) -> None:
+        if response.status < 400:
+            return
+        text = f"{response.status} {response.request.method} {response.url}"
+        if (response.status, response.url) in self.allowed:
+            self.expected.append(text)
+        else:
+            self.failed_responses.append(text)
 
 
 # Runs in every page before its own scripts; reports CSP violations to the test.
@@ -225,6 +266,25 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+def _new_context(
+    browser: Browser, problems: BrowserProblems, base_url: str, viewport: dict[str, int]
+) -> BrowserContext:
+    """A context of its own (cookies, session) that reports CSP violations to `problems`."""
+    context = browser.new_context(
+        viewport=viewport,  # type: ignore[arg-type]
+        locale="en-US",  # an English browser still gets the Swedish service
+        timezone_id="Europe/Stockholm",
+        base_url=base_url,
+    )
+    context.set_default_timeout(15_000)
+    context.expose_binding(
+        "__samverkanCspViolation",
+        lambda _source, text: problems.csp_violations.append(text),
+    )
+    context.add_init_script(_CSP_LISTENER)
+    return context
+
+
 @pytest.fixture
 def tablet(demo_server: DemoServer):  # type: ignore[no-untyped-def]
     """A Chromium page the size of a portrait tablet, with Swedish as its language."""
@@ -234,39 +294,87 @@ def tablet(demo_server: DemoServer):  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(
-                viewport=TABLET,
-                locale="en-US",  # an English browser still gets the Swedish service
-                timezone_id="Europe/Stockholm",
-                base_url=demo_server.url,
-            )
-            context.set_default_timeout(15_000)
-            context.expose_binding(
-                "__samverkanCspViolation",
-                lambda _source, text: problems.csp_violations.append(text),
-            )
-            context.add_init_script(_CSP_LISTENER)
+            context = _new_context(browser, problems, demo_server.url, TABLET)
             page = context.new_page()
-            page.on(
-                "console",
-                lambda msg: (
-                    problems.console_errors.append(f"{msg.text} ({msg.location})")
-                    if msg.type == "error"
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
-            page.on(
-                "response",
-                lambda response: (
-                    problems.failed_responses.append(
-                        f"{response.status} {response.request.method} {response.url}"
-                    )
-                    if response.status >= 400
-                    else None
-                ),
-            )
+            problems.watch(page)
             yield page, problems
             context.close()
+        finally:
+            browser.close()
+
+
+# --- Several people, each on a tablet of their own ------------------------------------------
+
+LOGIN_PATH = "/konto/logga-in/"
+SECOND_FACTOR_PATH = "/konto/tvastegsverifiering/"
+
+
+def path_is(path: str) -> re.Pattern[str]:
+    """The server's URL for `path`, with any query string."""
+    return re.compile(rf"^http://127\.0\.0\.1:\d+{re.escape(path)}(\?.*)?$")
+
+
+def log_in(page: Page, demo_server: DemoServer, username: str) -> None:
+    """Password, then the second factor as a human reads it from `manage.py demo_totp`;
+    one retry if the 30-second code rolled over in between."""
+    from playwright.sync_api import expect
+
+    from demo.data import DEMO_PASSWORD
+
+    page.goto("/")
+    expect(page).to_have_url(path_is(LOGIN_PATH))
+    password = page.locator("input[name=password]")
+    page.locator("input[name=username]").fill(username)
+    password.fill(DEMO_PASSWORD)
+    page.locator("form", has=password).locator("button[type=submit]").click()
+    expect(page).to_have_url(path_is(SECOND_FACTOR_PATH))
+    token = page.locator("input[name=token]")
+    for attempt in range(2):
+        code = demo_server.manage("demo_totp", username, timeout=60).strip()
+        assert re.fullmatch(r"\d{6}", code), f"demo_totp printed {code!r}"
+        token.fill(code)
+        page.locator("form", has=token).locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        if not path_is(SECOND_FACTOR_PATH).match(page.url):
+            expect(page).to_have_url(path_is("/"))
+            return
+        if attempt == 0:
+            time.sleep(1.5)  # django-otp throttles for a second after a failed code
+    pytest.fail(
+        f"{username}'s second factor was refused twice; the page says:\n{page.inner_text('main')}"
+    )
+
+
+@dataclass
+class People:
+    """One Chromium; each person logs in on a context of their own (cookies, session), and
+    every page reports to the same `problems`."""
+
+    browser: Browser
+    demo_server: DemoServer
+    problems: BrowserProblems
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def log_in(self, username: str, *, viewport: dict[str, int] = TABLET) -> Page:
+        context = _new_context(self.browser, self.problems, self.demo_server.url, viewport)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.problems.watch(page)
+        log_in(page, self.demo_server, username)
+        return page
+
+
+@pytest.fixture
+def people(demo_server: DemoServer) -> Iterator[People]:
+    """`people.log_in("samordnare")`: a logged-in page of that person's own."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        crowd = People(browser=browser, demo_server=demo_server, problems=BrowserProblems())
+        try:
+            yield crowd
+            for context in crowd.contexts:
+                context.close()
         finally:
             browser.close()
