@@ -193,3 +193,51 @@ def consent(
     if state == "withdrawn":
         consent_withdraw(request=request, consent=record, guardian=guardians[0])
     return Consent.objects.get(pk=record.pk)
+
+
+def questionnaire(items: int = 6, languages: tuple[str, ...] = ("sv", "en", "ar")):  # type: ignore[no-untyped-def]
+    """A small published questionnaire version: yes/no items over the six domains, the
+    odd-numbered ones positive on "yes" and the even-numbered ones on "no"."""
+    from django.utils import timezone
+
+    from screening.models import Domain, Item, ItemText, Questionnaire, QuestionnaireVersion
+
+    form, _ = Questionnaire.objects.get_or_create(code="test", defaults={"name": "Test"})
+    version = QuestionnaireVersion.objects.create(
+        questionnaire=form,
+        version=form.versions.count() + 1,
+        source_file="test",
+        checksum="0" * 64,
+        is_example=True,
+    )
+    domains = list(Domain.values)
+    for number in range(1, items + 1):
+        item = Item.objects.create(
+            version=version,
+            number=number,
+            domain=domains[(number - 1) % len(domains)],
+            options=["yes", "no"],
+            positive=["yes"] if number % 2 else ["no"],
+            guidance_sv=f"Vägledning {number}",
+            guidance_en=f"Guidance {number}",
+        )
+        for language in languages:
+            ItemText.objects.create(
+                item=item,
+                language=language,
+                text=f"[{language}] Fråga {number}?",
+                option_labels={"yes": f"[{language}] ja", "no": f"[{language}] nej"},
+                status="reviewed" if language in ("sv", "en") else "draft",
+            )
+    QuestionnaireVersion.objects.filter(pk=version.pk).update(published_at=timezone.now())
+    version.refresh_from_db()
+    return version
+
+
+def region_of_unit(place: Unit) -> Organisation:
+    """Make `place` belong to a region (BVC units are the region's), and return the region."""
+    region = organisation("Region Testland", Organisation.Kind.REGION)
+    if place.organisation.kind != Organisation.Kind.REGION:
+        place.organisation = region
+        place.save(update_fields=["organisation"])
+    return place.organisation
