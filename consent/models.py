@@ -98,6 +98,14 @@ class Consent(models.Model):
         Professional, on_delete=models.PROTECT, related_name="recorded_consents"
     )
     recorded_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    includes_screening_answers = models.BooleanField(
+        _("includes the guardian's own screening answers"),
+        default=False,
+        help_text=_(
+            "Only when the guardian explicitly agrees: otherwise a consent shares the "
+            "nurse's summary and offers, never the answers."
+        ),
+    )
     child_view = models.TextField(
         _("the child's own view"),
         blank=True,

@@ -223,7 +223,20 @@ class Custody(models.Model):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="custodies")
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="custodies")
+
+    class Relation(models.TextChoices):
+        MOTHER = "mother", _("Mother")
+        FATHER = "father", _("Father")
+        PARENT = "parent", _("Parent")
+        APPOINTED = "appointed", _("Appointed guardian")
+
     kind = models.CharField(_("custody"), max_length=10, choices=Kind.choices)
+    relation = models.CharField(
+        _("relation to the child"),
+        max_length=10,
+        choices=Relation.choices,
+        default=Relation.PARENT,
+    )
 
     class Meta:
         verbose_name = _("custody")

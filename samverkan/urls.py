@@ -31,6 +31,9 @@ urlpatterns = [
     path("samtycken/", include("consent.urls")),
     path("arenden/", include("cases.urls")),
     path("moten/", include("meetings.urls")),
+    path("barnsakert/", include("screening.urls")),
+    path("surfplatta/", include("screening.kiosk_urls")),
+    path("resurser/", include("directory.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
     # The admin has no login of its own: everyone logs in with the second factor.

@@ -55,6 +55,8 @@ class QuestionnaireVersion(models.Model):
     source_file = models.CharField(_("source file"), max_length=300)
     checksum = models.CharField(_("checksum (SHA-256)"), max_length=64)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    # The kiosk's own words (next, back, review, thank you, ...) per language: {lang: {key: text}}
+    ui_texts = models.JSONField(_("kiosk texts"), default=dict)
 
     class Meta:
         verbose_name = _("questionnaire version")
