@@ -189,3 +189,27 @@ def test_the_service_is_swedish_even_for_an_english_browser_until_english_is_cho
     client.post(reverse("set_language"), {"language": "en", "next": "/konto/logga-in/"})
     body = client.get(reverse("accounts:login")).content.decode()
     assert '<html lang="en">' in body and "Log in" in body
+
+
+def test_a_regional_administrator_configures_the_themes(cast):
+    from django.contrib.auth.models import Permission
+
+    from cases.models import Theme
+    from conftest import verified_client
+
+    admin = factories.professional("themeadmin", is_staff=True)
+    admin.user_permissions.set(Permission.objects.filter(content_type__app_label="cases"))
+    client = verified_client(admin)
+    assert client.get("/admin/cases/theme/").status_code == 200
+    response = client.post(
+        "/admin/cases/theme/add/",
+        {
+            "code": "outdoor-play",
+            "name_sv": "Utelek",
+            "name_en": "Outdoor play",
+            "order": 20,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302 and Theme.objects.filter(code="outdoor-play").exists()
+    assert client.get("/admin/cases/concern/").status_code == 404  # cases are not in the admin
