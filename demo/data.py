@@ -253,29 +253,70 @@ AREAS = {
 
 INTAKE_UNITS = ["Socialtjänsten Ekby, öppenvård", "Socialtjänsten Sjöstad"]
 
-# (name, kind, provider unit, municipality)
+# (name, kind, provider unit, municipality, screening domains, languages spoken, ages)
 SERVICES = [
-    ("Barnpsykolog", "child_psychologist", "Barnpsykologmottagningen Sjöland", "Ekby kommun"),
-    ("Logoped för barn", "speech_therapist", "Logopedmottagningen Sjöland", "Ekby kommun"),
+    (
+        "Barnpsykolog",
+        "child_psychologist",
+        "Barnpsykologmottagningen Sjöland",
+        "Ekby kommun",
+        ["parental_stress", "child_safety"],
+        ["sv", "en"],
+        (0, 6),
+    ),
+    (
+        "Logoped för barn",
+        "speech_therapist",
+        "Logopedmottagningen Sjöland",
+        "Ekby kommun",
+        [],
+        ["sv"],
+        (0, 6),
+    ),
     (
         "Stödsamtal med familjebehandlare",
         "family_therapy",
         "Socialtjänsten Ekby, öppenvård",
         "Ekby kommun",
+        ["parental_stress", "low_mood", "violence", "child_safety"],
+        ["sv", "ar", "so"],
+        (0, 18),
     ),
     (
         "Budget- och skuldrådgivning",
         "budget_debt",
         "Budget- och skuldrådgivningen Ekby",
         "Ekby kommun",
+        ["economic_worry"],
+        ["sv", "en", "ar", "ti"],
+        (0, 18),
     ),
-    ("Familjerådgivning", "family_counselling", "Familjerådgivningen Ekby", "Ekby kommun"),
-    ("Öppna förskolan", "open_preschool", "Familjecentralen Ekby, öppna förskolan", "Ekby kommun"),
+    (
+        "Familjerådgivning",
+        "family_counselling",
+        "Familjerådgivningen Ekby",
+        "Ekby kommun",
+        ["parental_stress", "low_mood", "violence"],
+        ["sv", "en", "uk"],
+        (0, 18),
+    ),
+    (
+        "Öppna förskolan",
+        "open_preschool",
+        "Familjecentralen Ekby, öppna förskolan",
+        "Ekby kommun",
+        ["low_mood", "parental_stress"],
+        ["sv", "ar", "so", "ti", "prs"],
+        (0, 6),
+    ),
     (
         "Föräldrastödsgrupp",
         "parenting_support",
         "Familjecentralen Ekby, öppna förskolan",
         "Ekby kommun",
+        ["parental_stress", "substance_use"],
+        ["sv", "en"],
+        (0, 12),
     ),
 ]
 

@@ -41,18 +41,25 @@ LEAD_TIMES = {
 def demo_services_load() -> None:
     units = {unit.name: unit for unit in Unit.objects.all()}
     Unit.objects.filter(name__in=data.INTAKE_UNITS).update(receives_reports_of_concern=True)
-    for name, kind, provider, municipality in data.SERVICES:
+    for name, kind, provider, municipality, domains, languages, ages in data.SERVICES:
         Service.objects.get_or_create(
             name=name,
             provider=units[provider],
             defaults={
                 "kind": kind,
-                "municipality": units[provider].municipality
-                if municipality is None
-                else _municipality(municipality),
+                "municipality": _municipality(municipality),
                 "phone": "0999-200 00",
                 "email": "kontakt@example.org",
                 "description": f"{name} för familjer i {municipality}.",
+                "domains": domains,
+                "languages": languages,
+                "min_age_years": ages[0],
+                "max_age_years": ages[1],
+                "target_group": "Föräldrar och barn",
+                "opening_hours": "Mån–fre 8–16",
+                "street_address": "Storgatan 1",
+                "postal_code": "99130",
+                "city": municipality.split()[0],
             },
         )
     Team.objects.filter(working_model=Team.Model.HLT).update(consent_before_identified=True)

@@ -244,6 +244,7 @@ def _child_with_family(plan: ChildPlan, units: dict[str, Unit], anchor: datetime
             child=child,
             guardian=guardian,
             kind=Custody.Kind.SOLE if plan.sole_custody else Custody.Kind.JOINT,
+            relation=_relation(plan.index, parent),
         )
     return 1
 
@@ -265,3 +266,10 @@ def _placement(
     else:
         school = units["Ekbyskolan"] if age >= 6 else None
     return bvc, school
+
+
+def _relation(index: int, parent: int) -> str:
+    """Mostly a mother and a father; some families with two parents of the same sex."""
+    if index % 11 == 5:
+        return Custody.Relation.PARENT
+    return Custody.Relation.MOTHER if parent == 0 else Custody.Relation.FATHER
