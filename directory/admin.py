@@ -3,9 +3,12 @@ every read of a child goes through the audited views."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 
 from .models import Membership, Organisation, Professional, Service, Team, TeamMember, Unit
+from .resources import FORMATS, ServiceResource
 
 
 @admin.register(Organisation)
@@ -60,8 +63,24 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ImportExportModelAdmin):
+    """The resource directory, with CSV/XLSX import (previewed as a dry run; a file with any
+    bad row imports nothing) and export."""
+
     list_display = ["name", "kind", "provider", "municipality", "active"]
     list_filter = ["kind", "municipality", "active"]
+    list_select_related = ["provider", "municipality"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["provider"]
+    resource_classes = [ServiceResource]
+    import_formats = list(FORMATS.values())
+    export_formats = list(FORMATS.values())
+    import_error_display = ("message", "row")
+
+    # The library lets any staff user import and export unless told otherwise: importing
+    # creates and changes services, exporting reads them.
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(["directory.add_service", "directory.change_service"])
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("directory.view_service")

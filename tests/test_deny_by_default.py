@@ -17,6 +17,9 @@ PUBLIC = {
     "healthz",
     "admin_login_redirect",
     "admin:login",  # shadowed by admin_login_redirect: the admin has no login of its own
+    # The resource directory families open on their own phone: services only, no person
+    # (tested in directory/tests/test_public_directory.py).
+    "directory:public_services",
 }
 # The tablet kiosk answers without a login: each of its views demands a valid one-time code
 # (tested in screening/tests), and never shows anything else.
