@@ -63,6 +63,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "show_address": policy.may_see_address(request.user, child),  # type: ignore[arg-type]
             "may_extract": policy.may_produce_log_extract(request.user, child).allowed,  # type: ignore[arg-type]
+            "may_screen": policy.may_run_screening(request.user, child).allowed,  # type: ignore[arg-type]
         },
     )
 

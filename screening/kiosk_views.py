@@ -1,1 +1,431 @@
-"""The tablet kiosk: what a guardian sees, reachable only with a valid one-time code."""
+"""The tablet kiosk: what a guardian sees, reachable only with a valid one-time code.
+
+Everything the kiosk knows between requests sits in the Django session under one key
+(`KIOSK`): the kiosk session's id, the chosen language, the answers so far and the idempotency
+key of the review last shown. Nothing that identifies the child or the family is shown.
+
+Entering a code flushes the whole Django session (and logs out anyone logged in), and so does
+submitting: neither a nurse's login nor another guardian's answers survive on the shared
+tablet. After submission the answers are in the database only, read by health care through
+`screening.queries`; the kiosk never shows them again (architecture invariant 7).
+
+The kiosk never answers 404: Django's error pages carry the staff navigation. An unusable
+state sends the guardian back to the code entry instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from directory.models import Organisation, Unit
+
+from .forms import KioskCodeForm
+from .languages import direction
+from .models import (
+    Item,
+    ItemText,
+    KioskSession,
+    QuestionnaireVersion,
+    Response,
+)
+from .queries import available_languages
+from .services import (
+    ScreeningError,
+    SubmissionConflict,
+    TooManyAttempts,
+    kiosk_session_open,
+    response_submit,
+)
+
+KIOSK = "kiosk"  # the one session key of a guardian's turn
+THANKS = "kiosk_thanks"  # after submission: only the language and version of the thank-you
+
+# The kiosk's words. A questionnaire version carries its own, per language, in
+# `QuestionnaireVersion.ui_texts[language][key]` (the keys of
+# `screening.questionnaire_files.UI_KEYS`); these are the fallback (Swedish for Swedish, else
+# English). "progress" has the placeholders {n} and {total}. The last two are not in the
+# questionnaire files (yet): they are rare, and always come from here.
+TEXTS: dict[str, Promise] = {
+    "enter_code": _("Enter the code you got from the nurse"),
+    "start": _("Start"),
+    "code_invalid": _("The code does not work. Ask the nurse for a new one."),
+    "too_many_attempts": _("Too many tries. Ask the nurse for help."),
+    "choose_language": _("Choose your language"),
+    "progress": _("Question {n} of {total}"),
+    "next": _("Next"),
+    "skip": _("Skip this question"),
+    "back": _("Back"),
+    "review": _("Look at your answers"),
+    "review_intro": _("Here are your answers. You can change an answer before you send them."),
+    "unanswered": _("Not answered"),
+    "change": _("Change"),
+    "submit": _("Send my answers"),
+    "thanks_title": _("Thank you"),
+    "thanks_body": _("Your answers have been sent. Please give the tablet back to the nurse."),
+    "answer_saved_note": _(
+        "Your answers are saved. Only the staff at the child health centre (BVC) can see "
+        "them, not other people in your family."
+    ),
+    "invalid_answer": _("Please choose one of the answers, or skip the question."),
+    "submit_conflict": _("Your answers could not be sent. Please ask the nurse for help."),
+}
+
+
+class Texts:
+    """The kiosk's words in one language: the version's own where it has them, else the
+    interface's translation (Swedish for Swedish, English for every other language)."""
+
+    def __init__(self, version: QuestionnaireVersion | None, language: str) -> None:
+        own = (version.ui_texts if version is not None else None) or {}
+        chosen = own.get(language) if isinstance(own, dict) else None
+        self._own = chosen if isinstance(chosen, dict) else {}
+        self._fallback = language if language in dict(settings.LANGUAGES) else "en"
+
+    def __getitem__(self, key: str) -> str:
+        text = self._own.get(key)
+        if isinstance(text, str) and text.strip():
+            return text
+        with translation.override(self._fallback):
+            return str(TEXTS[key])
+
+
+@dataclass
+class Turn:
+    """One guardian's turn at the tablet, as kept in the Django session."""
+
+    session: KioskSession
+    language: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)  # item number (text) -> option code
+    key: str | None = None  # idempotency key of the review page last shown
+
+    @property
+    def version(self) -> QuestionnaireVersion:
+        return self.session.screening.version
+
+    def save(self, request: HttpRequest) -> None:
+        request.session[KIOSK] = {
+            "session": self.session.pk,
+            "language": self.language,
+            "answers": self.answers,
+            "key": self.key,
+        }
+
+
+def _turn(request: HttpRequest) -> Turn | None:
+    """The guardian's turn, if the session still holds one whose code is open (not submitted,
+    cancelled or expired); otherwise nothing, and the kiosk data is dropped."""
+    state = request.session.get(KIOSK)
+    if not isinstance(state, dict):
+        return None
+    session = (
+        KioskSession.objects.select_related(
+            "screening__version", "screening__unit__organisation__region"
+        )
+        .filter(
+            pk=state.get("session"),
+            submitted_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if session is None:
+        request.session.pop(KIOSK, None)
+        return None
+    answers = state.get("answers")
+    return Turn(
+        session=session,
+        language=state.get("language"),
+        answers=answers if isinstance(answers, dict) else {},
+        key=state.get("key"),
+    )
+
+
+def kiosk_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A kiosk page of a guardian's turn: no login, never cached, and only with an open turn
+    (otherwise back to the code entry). The view gets the turn after the request."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        turn = _turn(request)
+        if turn is None:
+            return redirect("kiosk:enter_code")
+        return view(request, turn, *args, **kwargs)
+
+    return login_not_required(never_cache(wrapper))
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, object],
+    *,
+    language: str = "sv",
+    status: int = 200,
+) -> HttpResponse:
+    response = render(
+        request,
+        template,
+        {"lang": language, "dir": direction(language), **context},
+        status=status,
+    )
+    response["Content-Language"] = language
+    return response
+
+
+def _newest_version() -> QuestionnaireVersion | None:
+    return (
+        QuestionnaireVersion.objects.filter(published_at__isnull=False)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+def _code_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    """The code entry, in Swedish with English beside it (no language is chosen yet). Its
+    messages do not depend on the code typed, so a guess learns nothing."""
+    version = _newest_version()
+    return _render(
+        request,
+        "kiosk/enter_code.html",
+        {"sv": Texts(version, "sv"), "en": Texts(version, "en"), "error": error},
+        status=status,
+    )
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # The same address the login lock-out uses (django-axes, honouring PROXY_COUNT).
+    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
+
+
+@login_not_required
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enter_code(request: HttpRequest) -> HttpResponse:
+    """Code entry. Expired, used, cancelled and unknown codes get the same calm message;
+    too many failures from one address within the window get HTTP 429."""
+    if request.method != "POST":
+        return _code_page(request)
+    form = KioskCodeForm(request.POST)
+    if not form.is_valid():
+        return _code_page(request, error="code_invalid")
+    try:
+        session = kiosk_session_open(code=form.cleaned_data["code"], client_ip=_client_ip(request))
+    except TooManyAttempts:
+        return _code_page(request, error="too_many_attempts", status=429)
+    if session is None:
+        return _code_page(request, error="code_invalid")
+    # A fresh session: nothing of a nurse's login or an earlier guardian's turn survives.
+    logout(request)
+    Turn(session=session).save(request)
+    return redirect("kiosk:language")
+
+
+def _region(unit: Unit) -> Organisation | None:
+    organisation = unit.organisation
+    return organisation if organisation.kind == Organisation.Kind.REGION else organisation.region
+
+
+@require_http_methods(["GET", "POST"])
+@kiosk_page
+def language(request: HttpRequest, turn: Turn) -> HttpResponse:
+    """The language picker: each language named in itself."""
+    languages = available_languages(turn.version, _region(turn.session.screening.unit))
+    if request.method == "POST":
+        chosen = request.POST.get("language", "")
+        if chosen in {language.code for language in languages}:
+            if chosen != turn.language:
+                turn.key = None
+            turn.language = chosen
+            turn.save(request)
+            return redirect("kiosk:question", n=1)
+    return _render(
+        request,
+        "kiosk/language.html",
+        {
+            "sv": Texts(turn.version, "sv"),
+            "en": Texts(turn.version, "en"),
+            "languages": languages,
+        },
+    )
+
+
+def _progress(texts: Texts, n: int, total: int) -> SafeString:
+    # The numbers are isolated so that a right-to-left sentence keeps them in place.
+    escaped = str(conditional_escape(texts["progress"]))
+    html = escaped.replace("{n}", f"<bdi>{n}</bdi>").replace("{total}", f"<bdi>{total}</bdi>")
+    return mark_safe(html)  # noqa: S308 -- escaped above; only the numbers are added
+
+
+@require_http_methods(["GET", "POST"])
+@kiosk_page
+def question(request: HttpRequest, turn: Turn, n: int) -> HttpResponse:
+    """One question per screen: choose an answer, go on, skip it or go back."""
+    if turn.language is None:
+        return redirect("kiosk:language")
+    items: list[Item] = list(turn.version.items.order_by("number"))
+    if n < 1:
+        return redirect("kiosk:question", n=1)
+    if n > len(items):
+        return redirect("kiosk:review")
+    item = items[n - 1]
+    text = ItemText.objects.filter(item=item, language=turn.language).first()
+    if text is None:
+        return redirect("kiosk:language")
+    texts = Texts(turn.version, turn.language)
+    number = str(item.number)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "next")
+        option = request.POST.get("option", "")
+        if option and option not in item.options:
+            error = "invalid_answer"
+        else:
+            before = turn.answers.get(number)
+            if option and action != "skip":
+                turn.answers[number] = option
+            else:
+                turn.answers.pop(number, None)
+            if turn.answers.get(number) != before:
+                turn.key = None  # other answers: the next review gets a new idempotency key
+            turn.save(request)
+            if action == "back":
+                if n == 1:
+                    return redirect("kiosk:language")
+                return redirect("kiosk:question", n=n - 1)
+            if n == len(items):
+                return redirect("kiosk:review")
+            return redirect("kiosk:question", n=n + 1)
+    labels = text.option_labels if isinstance(text.option_labels, dict) else {}
+    return _render(
+        request,
+        "kiosk/question.html",
+        {
+            "t": texts,
+            "n": n,
+            "total": len(items),
+            "progress": _progress(texts, n, len(items)),
+            "title": texts["progress"].replace("{n}", str(n)).replace("{total}", str(len(items))),
+            "question": text.text,
+            "options": [(code, labels.get(code, code)) for code in item.options],
+            "chosen": turn.answers.get(number, ""),
+            "error": error,
+        },
+        language=turn.language,
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@kiosk_page
+def review(request: HttpRequest, turn: Turn) -> HttpResponse:
+    """Every answer, the unanswered ones marked, each with a link to change it."""
+    if turn.language is None:
+        return redirect("kiosk:language")
+    texts_by_item = {
+        text.item_id: text
+        for text in ItemText.objects.filter(item__version=turn.version, language=turn.language)
+    }
+    rows = []
+    for n, item in enumerate(turn.version.items.order_by("number"), start=1):
+        text = texts_by_item.get(item.pk)
+        if text is None:
+            return redirect("kiosk:language")
+        chosen = turn.answers.get(str(item.number), "")
+        labels = text.option_labels if isinstance(text.option_labels, dict) else {}
+        rows.append({"n": n, "question": text.text, "answer": labels.get(chosen, chosen)})
+    if turn.key is None:
+        # One key per set of answers: a double tap or a retry of this page's submit is
+        # recognised and stored once.
+        turn.key = secrets.token_urlsafe(32)
+        turn.save(request)
+    return _render(
+        request,
+        "kiosk/review.html",
+        {"t": Texts(turn.version, turn.language), "rows": rows, "key": turn.key},
+        language=turn.language,
+    )
+
+
+def _finish(request: HttpRequest, turn: Turn) -> None:
+    """End the turn: the whole session goes; only what the thank-you needs is kept."""
+    language, version_id = turn.language, turn.version.pk
+    request.session.flush()
+    request.session[THANKS] = {"language": language, "version": version_id}
+
+
+@login_not_required
+@never_cache
+@require_POST
+def submit(request: HttpRequest) -> HttpResponse:
+    """Store the answers once. A retry after a submit that went through (its reply lost, or
+    a double tap) finds the stored response by its key and gets the thank-you again."""
+    posted = request.POST.get("key", "")[:64]
+    turn = _turn(request)
+    if turn is None:
+        if posted and Response.objects.filter(idempotency_key=posted).exists():
+            return redirect("kiosk:thanks")
+        return _code_page(request, error="code_invalid")
+    if turn.language is None or not posted or posted != turn.key:
+        return redirect("kiosk:review")
+    try:
+        response_submit(
+            session_id=turn.session.pk,
+            language=turn.language,
+            answers={int(number): option for number, option in turn.answers.items()},
+            idempotency_key=posted,
+        )
+    except SubmissionConflict:
+        texts = Texts(turn.version, turn.language)
+        language = turn.language
+        request.session.flush()
+        return _render(
+            request,
+            "kiosk/message.html",
+            {"t": texts, "message": texts["submit_conflict"]},
+            language=language,
+            status=422,
+        )
+    except ScreeningError:
+        request.session.flush()
+        return _code_page(request, error="code_invalid")
+    _finish(request, turn)
+    return redirect("kiosk:thanks")
+
+
+@login_not_required
+@never_cache
+@require_GET
+def thanks(request: HttpRequest) -> HttpResponse:
+    """A neutral thank-you: never any answer."""
+    state = request.session.get(THANKS)
+    state = state if isinstance(state, dict) else {}
+    language = state.get("language") or "sv"
+    version = QuestionnaireVersion.objects.filter(pk=state.get("version")).first()
+    if version is None:
+        version = _newest_version()
+    return _render(
+        request,
+        "kiosk/thanks.html",
+        {"t": Texts(version, language)},
+        language=language,
+    )

@@ -230,6 +230,23 @@ class KioskSession(models.Model):
         return f"session {self.pk}"
 
 
+class KioskAttempt(models.Model):
+    """A failed code entry at the kiosk, counted per client address to stop guessing. Kept in
+    the database, not in a process, so every app server counts the same attempts; rows older
+    than the throttle window are deleted as new ones come in."""
+
+    client_ip = models.GenericIPAddressField(_("client address"))
+    attempted_at = models.DateTimeField(_("attempted"), db_index=True)
+
+    class Meta:
+        verbose_name = _("failed kiosk code entry")
+        verbose_name_plural = _("failed kiosk code entries")
+        indexes = [models.Index(fields=["client_ip", "attempted_at"], name="kiosk_attempt_ip_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client_ip} {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+
+
 class Response(models.Model):
     """A guardian's submitted answers; created once per session (idempotent submit)."""
 

@@ -16,14 +16,17 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import access_log
+from cases.models import Referral
 from consent import policy
 from consent.policy import Purpose
 from consent.services import custodial_guardians
-from directory.models import Organisation
+from directory.models import Organisation, Service
 from families.models import Child, Guardian
 
 from .models import (
     Answer,
+    FollowUp,
+    KioskAttempt,
     KioskSession,
     Occasion,
     QuestionnaireVersion,
@@ -41,8 +44,12 @@ DEFAULT_OCCASIONS = [
     ("2,5 år", "2.5 years", 880, 960),
     ("4 år", "4 years", 1430, 1520),
 ]
+ANSWERING_TIME = datetime.timedelta(minutes=60)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud without doubt
 CODE_LENGTH = 8
+# Guessing: an address that has entered this many unusable codes waits out the window.
+KIOSK_ATTEMPT_LIMIT = 10
+KIOSK_ATTEMPT_WINDOW = datetime.timedelta(minutes=15)
 
 
 class ScreeningError(ValueError):
@@ -51,6 +58,10 @@ class ScreeningError(ValueError):
 
 class SubmissionConflict(ScreeningError):
     """The same idempotency key came with other answers (HTTP 422 in an API)."""
+
+
+class TooManyAttempts(ScreeningError):
+    """Too many unusable codes from one address within the throttle window (HTTP 429)."""
 
 
 def region_of(child: Child) -> Organisation | None:
@@ -156,10 +167,39 @@ def session_for_code(code: str) -> KioskSession | None:
         .filter(code_hash=code_hash(code))
         .first()
     )
-    if session is None or session.submitted_at or session.cancelled_at:
+    # A code works once: after it has been opened at the kiosk it cannot be entered again.
+    if session is None or session.opened_at or session.submitted_at or session.cancelled_at:
         return None
     if session.expires_at <= timezone.now():
         return None
+    return session
+
+
+def kiosk_session_open(*, code: str, client_ip: str) -> KioskSession | None:
+    """The open session for `code` at the kiosk, marked opened the first time; None for a
+    code that cannot be used, which counts as a failed attempt for `client_ip`.
+
+    Raises TooManyAttempts, before the code is even looked up, once the address has failed
+    KIOSK_ATTEMPT_LIMIT times within KIOSK_ATTEMPT_WINDOW. Attempts are rows in the database,
+    so the limit holds across app processes.
+    """
+    now = timezone.now()
+    since = now - KIOSK_ATTEMPT_WINDOW
+    with transaction.atomic():
+        recent = KioskAttempt.objects.filter(client_ip=client_ip, attempted_at__gt=since)
+        if recent.count() >= KIOSK_ATTEMPT_LIMIT:
+            raise TooManyAttempts(_("Too many attempts. Please wait a while."))
+        session = session_for_code(code)
+        if session is None:
+            KioskAttempt.objects.filter(attempted_at__lte=since).delete()
+            KioskAttempt.objects.create(client_ip=client_ip, attempted_at=now)
+            return None
+        # The code's own validity ends here; the guardian gets ANSWERING_TIME to answer, so
+        # a slow or interrupted guardian does not lose the answers to the code's clock.
+        session.opened_at, session.expires_at = now, now + ANSWERING_TIME
+        KioskSession.objects.filter(pk=session.pk, opened_at__isnull=True).update(
+            opened_at=session.opened_at, expires_at=session.expires_at
+        )
     return session
 
 
@@ -223,3 +263,57 @@ def response_submit(
             raise
         return existing
     return response
+
+
+def follow_up_record(
+    *,
+    request: HttpRequest,
+    response: Response,
+    conversation: str,
+    summary: str = "",
+    offered: list[Service] | None = None,
+    reply: str = "",
+    referral: Referral | None = None,
+) -> FollowUp:
+    """Document the nurse's conversation with one guardian about their answers: a summary that
+    may be shared under a consent (never the answers themselves), the support offered from the
+    resource directory, the guardian's answer to it and the referral, if one was made.
+
+    Written only by the child's own BVC, the unit that reads the answers; one transaction
+    together with its audit entry."""
+    child = response.screening.child
+    decision = policy.may_run_screening(request.user, child)  # type: ignore[arg-type]
+    if not decision.allowed:
+        raise ScreeningError(_("Follow-ups are written by the child's own BVC."))
+    conversation, offered = conversation.strip(), list(offered or [])
+    if not conversation:
+        raise ScreeningError(_("Describe the conversation."))
+    if reply and reply not in FollowUp.Reply.values:
+        raise ScreeningError(_("Choose accepted, declined or later."))
+    if offered and not reply:
+        raise ScreeningError(_("Record the guardian's answer to the support offered."))
+    if reply and not offered:
+        raise ScreeningError(_("Choose the support that was offered."))
+    if any(not service.active for service in offered):
+        raise ScreeningError(_("A service offered is no longer in the resource directory."))
+    if referral is not None and referral.child_id != child.pk:
+        raise ScreeningError(_("That referral is not for this child."))
+    with transaction.atomic():
+        follow_up = FollowUp.objects.create(
+            response=response,
+            unit=decision.unit,
+            written_by=request.user,
+            conversation=conversation,
+            summary=summary.strip(),
+            reply=reply,
+            referral=referral,
+        )
+        follow_up.offered.set(offered)
+        access_log(
+            request=request,
+            action=Action.SCREENING_FOLLOW_UP,
+            purpose=Purpose.CARE,
+            decision=decision,
+            child=child,
+        )
+    return follow_up

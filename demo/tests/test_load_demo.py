@@ -78,3 +78,19 @@ def test_the_demo_has_six_months_of_team_work_in_every_consent_state():
     states = {consent.state() for consent in Consent.objects.all()}
     assert {"pending", "effective", "withdrawn", "expired"} <= states
     assert Referral.objects.filter(first_contact_at__isnull=False).exists()
+
+
+def test_the_demo_has_barnsakert_families_with_answers_over_several_occasions():
+    from django.db.models import Count
+
+    from screening.models import QuestionnaireVersion, Response, SupportSlot
+
+    call_command("load_demo", verbosity=0)
+    assert QuestionnaireVersion.objects.filter(published_at__isnull=False).count() == 1
+    per_guardian = Response.objects.values("guardian").annotate(n=Count("id"))
+    assert max(row["n"] for row in per_guardian) >= 3  # trends to follow
+    assert Response.objects.values("screening__child").distinct().count() >= 20
+    assert SupportSlot.objects.exists()
+    before = Response.objects.count()
+    call_command("load_demo", verbosity=0)
+    assert Response.objects.count() == before

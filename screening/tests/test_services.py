@@ -105,3 +105,20 @@ def test_answers_outside_the_questionnaire_are_refused(cast, family):
                 idempotency_key=f"bad-{answers}",
             )
     assert not Response.objects.exists()
+
+
+def test_an_opened_code_cannot_be_entered_again_but_the_guardian_may_take_their_time(cast, family):
+    from screening.services import kiosk_session_open
+
+    child, mother, _, occasion, _ = family
+    _, codes = screening_start(
+        request=request_as(cast.nurse), child=child, occasion=occasion, guardians=[mother]
+    )
+    opened = kiosk_session_open(code=codes[mother.pk], client_ip="127.0.0.1")
+    assert opened is not None
+    assert kiosk_session_open(code=codes[mother.pk], client_ip="127.0.0.1") is None
+    with time_machine.travel(datetime.timedelta(minutes=50)):  # past the code's 30 minutes
+        response = response_submit(
+            session_id=opened.pk, language="sv", answers={1: "no"}, idempotency_key="slow"
+        )
+    assert response.pk

@@ -47,6 +47,7 @@ CHROMIUM_ARGS = [
 TABLET = {"width": 768, "height": 1024}
 TABLET_LANDSCAPE = {"width": 1024, "height": 768}
 STARTUP_TIMEOUT = 60.0
+QUESTIONNAIRE = str(PROJECT_DIR / "screening" / "questionnaires" / "barnsakert-exempel-v1.toml")
 
 
 @dataclass
@@ -177,6 +178,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
         _run([sys.executable, MANAGE, "migrate", "--no-input", "-v0"], env, timeout=300)
         _run([sys.executable, MANAGE, "load_demo", "-v0"], env, timeout=600)
+        # load_demo does not load a BarnSäkert questionnaire; the kiosk needs a published one.
+        # Idempotent: harmless if the demo loader starts loading it one day.
+        _run(
+            [sys.executable, MANAGE, "load_questionnaire", QUESTIONNAIRE, "--publish", "-v0"],
+            env,
+            timeout=300,
+        )
 
         port = _free_port()
         url = f"http://127.0.0.1:{port}"

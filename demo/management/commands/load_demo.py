@@ -1,13 +1,19 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from demo import data
 from demo.history import demo_history_load, demo_services_load
 from demo.models import DemoState
+from demo.screening_history import demo_screening_load
 from demo.services import CHILD_COUNT, demo_directory_load, demo_families_load
+
+EXAMPLE_QUESTIONNAIRE = (
+    settings.BASE_DIR / "screening" / "questionnaires" / "barnsakert-exempel-v1.toml"
+)
 
 
 class Command(BaseCommand):
@@ -28,6 +34,15 @@ class Command(BaseCommand):
         ) as bar:
             meetings = demo_history_load(DemoState.objects.get().anchor_date, on_meeting=bar.update)
         self.stdout.write(f"{meetings} past team meetings with minutes.")
+        # The example BarnSäkert questionnaire, as a region would load its own (idempotent).
+        call_command("load_questionnaire", str(EXAMPLE_QUESTIONNAIRE), "--publish", verbosity=0)
+        with tqdm(
+            unit="family", desc="BarnSäkert history", disable=options["verbosity"] == 0
+        ) as bar:
+            families = demo_screening_load(
+                DemoState.objects.get().anchor_date, on_family=bar.update
+            )
+        self.stdout.write(f"{families} families with BarnSäkert history.")
         if options["verbosity"]:
             self.stdout.write(f"\nDemo logins (password for all: {data.DEMO_PASSWORD}):")
             for username, person in people.items():
