@@ -209,6 +209,15 @@ class ConsentRecordForm(ConsentScopeForm):
         ),
     )
 
+    includes_screening_answers = forms.BooleanField(
+        label=_("The guardian also agrees to share their own BarnSäkert answers"),
+        required=False,
+        help_text=_(
+            "Only if the guardian explicitly wants it. Otherwise only the nurse's summary and "
+            "the support offered are shared, never the answers."
+        ),
+    )
+
     field_order = [
         "purpose",
         "team",
@@ -218,6 +227,7 @@ class ConsentRecordForm(ConsentScopeForm):
         "valid_from",
         "valid_until",
         "child_view",
+        "includes_screening_answers",
         "lang",
     ]
 

@@ -98,6 +98,7 @@ def consent_record(
     valid_from: datetime.date | None = None,
     valid_until: datetime.date | None = None,
     child_view: str = "",
+    includes_screening_answers: bool = False,
     language: str = "sv",
 ) -> Consent:
     """Record what a consent covers, before the guardians give it (each one separately)."""
@@ -126,6 +127,7 @@ def consent_record(
             recorded_by=request.user,
             recorded_unit=decision.unit,
             child_view=child_view,
+            includes_screening_answers=includes_screening_answers,
             child_age_years=age,
             form_language=language,
             form_text=consent_form_text(

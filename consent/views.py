@@ -169,6 +169,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
                 valid_from=data["valid_from"],
                 valid_until=data["valid_until"],
                 child_view=data["child_view"],
+                includes_screening_answers=data["includes_screening_answers"],
                 language=data["lang"],
             )
         except ConsentError as error:

@@ -292,6 +292,11 @@ class WorklistRow:
     guardians: list[GuardianLine]
 
     @property
+    def due_waiting(self) -> bool:
+        """A guardian has still to answer at the occasion that is due now."""
+        return any(line.due_done is False for line in self.guardians)
+
+    @property
     def age_label(self) -> str:
         """The age as the nurse says it: weeks, then months, then years."""
         days = self.age_days
@@ -363,7 +368,7 @@ def worklist_rows(
 # --- The family overview (the nurse's results page) -----------------------------------------
 
 DomainState = Literal["positive", "negative", "none"]
-CHART_LABEL_WIDTH, CHART_COLUMN, CHART_ROW, CHART_HEAD = 220, 84, 30, 34
+CHART_LABEL_WIDTH, CHART_COLUMN, CHART_ROW, CHART_HEAD = 210, 74, 30, 34
 
 
 @dataclass(frozen=True)

@@ -421,8 +421,10 @@ def slots(request: HttpRequest) -> HttpResponse:
             return redirect(_slots_url())
         form.add_error(None, _("The two units already have a time starting then."))
     param = ChildParamForm(request.GET)
+    if not param.is_valid():
+        raise Http404  # an impossible child id, like any unknown one
     booking_child = None
-    if param.is_valid() and param.cleaned_data["barn"]:
+    if param.cleaned_data["barn"]:
         booking_child, _decision = child_for_request(
             request,
             param.cleaned_data["barn"],

@@ -339,3 +339,23 @@ def test_the_child_page_links_to_the_results_for_the_bvc_only(cast, login, scree
     )
     educator = login(cast.special_educator).get(reverse("families:child_detail", args=[child.pk]))
     assert educator.status_code == 200 and link not in educator.content.decode()
+
+
+def test_the_consent_form_records_an_explicit_choice_to_share_screening_answers(cast, as_user):
+    from django.urls import reverse
+
+    from consent.models import Consent
+
+    child = factories.child(bvc=cast.bvc)
+    factories.guardian_of(child)
+    response = as_user(cast.nurse).post(
+        reverse("consent:record", args=[child.pk]),
+        {
+            "purpose": "information_exchange",
+            "sectors": ["social_services"],
+            "includes_screening_answers": "on",
+            "lang": "sv",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Consent.objects.get(child=child).includes_screening_answers

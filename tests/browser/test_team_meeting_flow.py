@@ -86,7 +86,9 @@ def number_in(url: str, pattern: str) -> int:
 
 def open_team_meeting(page: Page) -> str:
     """Teams and meetings → the team's card → its next meeting. Returns the meeting's path."""
-    page.locator("nav.main-nav").get_by_role("link", name=sv("Teams and meetings")).click()
+    page.locator("nav.main-nav").get_by_role(
+        "link", name=sv("Teams and meetings"), exact=True
+    ).click()
     expect(page).to_have_url(path_is("/moten/"))
     card = page.locator("li.team-card").filter(has=page.get_by_role("heading", level=2, name=TEAM))
     link = card.locator("ul.meeting-links a").first
@@ -184,7 +186,9 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     # === 1. The nurse: an anonymous concern, nominated to the team's next meeting =========
     nurse = people.log_in(NURSE)
     expect(nurse.locator("header .who")).to_have_text("Malin Ekholm")
-    nurse.locator("nav.main-nav").get_by_role("link", name=sv("New anonymous concern")).click()
+    nurse.locator("nav.main-nav").get_by_role(
+        "link", name=sv("New anonymous concern"), exact=True
+    ).click()
     expect(nurse).to_have_url(path_is("/arenden/ny/"))
     expect(nurse.get_by_role("heading", level=1)).to_have_text(sv("Record an anonymous concern"))
     # An anonymous concern has no field that could hold an identity.
@@ -205,7 +209,7 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     expect(nurse.locator("main .worry")).to_contain_text(WORRY)
 
     meeting_path = open_team_meeting(nurse)
-    nurse.get_by_role("link", name=sv("Nominate a case")).click()
+    nurse.get_by_role("link", name=sv("Nominate a case"), exact=True).click()
     expect(nurse).to_have_url(path_is(f"{meeting_path}nominera/"))
     case_choice = nurse.locator("select[name=concern]")
     # The choice describes her case without a name: number, date, age band, where, worry.
@@ -246,7 +250,7 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     ).to_have_value(DISCUSSION)
 
     # === 3. The nurse: team-discussion consent from both guardians; the case identified ===
-    nurse.locator("nav.main-nav").get_by_role("link", name=sv("Children")).click()
+    nurse.locator("nav.main-nav").get_by_role("link", name=sv("Children"), exact=True).click()
     expect(nurse).to_have_url(path_is("/"))
     child_name, child_number, guardians = find_child_with_joint_custody(nurse)
     child_path = re.sub(r"^http://[^/]+", "", nurse.url)
@@ -256,7 +260,7 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     nurse.get_by_role("link", name=sv("Consents"), exact=True).click()
     consents_path = f"/samtycken/barn/{child_pk}/"
     expect(nurse).to_have_url(path_is(consents_path))
-    nurse.get_by_role("link", name=sv("Record a new consent")).click()
+    nurse.get_by_role("link", name=sv("Record a new consent"), exact=True).click()
     expect(nurse).to_have_url(path_is(f"{consents_path}nytt/"))
     nurse.locator("select[name=purpose]").select_option(Purpose.TEAM_DISCUSSION.value)
     nurse.locator("select[name=team]").select_option(label=TEAM)
@@ -285,7 +289,7 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
         expect(card).to_contain_text(label(sector))
 
     # The second guardian says yes in the room, with a colleague as witness.
-    card.get_by_role("link", name=sv("Record a guardian's consent")).click()
+    card.get_by_role("link", name=sv("Record a guardian's consent"), exact=True).click()
     give_consent(nurse, second_guardian, method="verbal", witness=WITNESS)
     expect(nurse).to_have_url(path_is(consents_path))
     expect(messages(nurse)).to_contain_text(
@@ -298,7 +302,7 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     expect(card).to_contain_text(WITNESS)
 
     # Link the anonymous case to the child: To do → my cases → the case → identify.
-    nurse.locator("nav.main-nav").get_by_role("link", name=sv("To do")).click()
+    nurse.locator("nav.main-nav").get_by_role("link", name=sv("To do"), exact=True).click()
     nurse.locator(f"section[aria-labelledby=cases-title] a[href='{concern_path}']").click()
     expect(nurse).to_have_url(path_is(concern_path))
     nurse.get_by_role(
@@ -350,13 +354,13 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
         expect(body).not_to_contain_text(WORRY)
 
     # === 5. The nurse: referral consent for Barnpsykolog, and the referral =================
-    nurse.locator("nav.main-nav").get_by_role("link", name=sv("Children")).click()
+    nurse.locator("nav.main-nav").get_by_role("link", name=sv("Children"), exact=True).click()
     nurse.get_by_role("search").locator("input[name=q]").fill(child_number)
     nurse.get_by_role("search").locator("button[type=submit]").click()
     nurse.locator("main table tbody tr").filter(has_text=child_number).get_by_role("link").click()
     expect(nurse).to_have_url(path_is(child_path))
     nurse.get_by_role("link", name=sv("Consents"), exact=True).click()
-    nurse.get_by_role("link", name=sv("Record a new consent")).click()
+    nurse.get_by_role("link", name=sv("Record a new consent"), exact=True).click()
     nurse.locator("select[name=purpose]").select_option(Purpose.REFERRAL.value)
     nurse.locator("select[name=service]").select_option(label=SERVICE_LABEL)
     nurse.get_by_role("button", name=sv("Record the consent")).click()
@@ -369,9 +373,9 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     expect(card.locator("h2")).to_contain_text(SERVICE)
     expect(card.locator("h2 .state")).to_have_text(label(Consent.State.EFFECTIVE))
 
-    nurse.locator("nav.main-nav").get_by_role("link", name=sv("To do")).click()
+    nurse.locator("nav.main-nav").get_by_role("link", name=sv("To do"), exact=True).click()
     nurse.locator(f"section[aria-labelledby=cases-title] a[href='{concern_path}']").click()
-    nurse.get_by_role("link", name=sv("Refer the family to a service")).click()
+    nurse.get_by_role("link", name=sv("Refer the family to a service"), exact=True).click()
     expect(nurse).to_have_url(path_is(f"{concern_path}remiss/"))
     nurse.locator("select[name=service]").select_option(label=SERVICE_LABEL)
     nurse.locator(f"input[name=consent][value='{referral_consent_pk}']").check()
