@@ -324,7 +324,7 @@ def path_is(path: str) -> re.Pattern[str]:
 
 def log_in(page: Page, demo_server: DemoServer, username: str) -> None:
     """Password, then the second factor as a human reads it from `manage.py demo_totp`;
-    one retry if the 30-second code rolled over in between."""
+    one retry, in the next 30-second step, if the code rolled over or was already used."""
     from playwright.sync_api import expect
 
     from demo.data import DEMO_PASSWORD
@@ -347,7 +347,10 @@ def log_in(page: Page, demo_server: DemoServer, username: str) -> None:
             expect(page).to_have_url(path_is("/"))
             return
         if attempt == 0:
-            time.sleep(1.5)  # django-otp throttles for a second after a failed code
+            # A code is accepted once per 30-second step (django-otp refuses a replayed step,
+            # as when the same person logs in twice within one step): wait for the next step,
+            # which also outlasts the throttle after a failed code.
+            time.sleep(30 - time.time() % 30 + 1.5)
     pytest.fail(
         f"{username}'s second factor was refused twice; the page says:\n{page.inner_text('main')}"
     )
