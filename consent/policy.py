@@ -100,7 +100,7 @@ def _user_units(user: User):  # type: ignore[no-untyped-def]
     return Unit.objects.filter(pk__in=_current_memberships(user).values("unit_id"))
 
 
-def _covering_consents(user: User, purpose: Purpose | None, team=None):  # type: ignore[no-untyped-def]
+def covering_consents(user: User, purpose: Purpose | None, team=None):  # type: ignore[no-untyped-def]
     """Effective consents that reach `user`, for `purpose` (None or CARE: any purpose).
     With `team`, a team-discussion consent counts only for that team's own meetings."""
     from consent.models import Consent
@@ -138,7 +138,7 @@ def visible_children(
         Q(bvc_unit__in=own_units)
         | Q(school_unit__in=own_units)
         | Q(pk__in=_reports_to(user).values("child_id"))
-        | Q(pk__in=_covering_consents(user, purpose).values("child_id"))
+        | Q(pk__in=covering_consents(user, purpose).values("child_id"))
     )
 
 
@@ -180,7 +180,7 @@ def decide_children(
     if not undecided:
         return decisions
     consents = (
-        _covering_consents(user, purpose, team)
+        covering_consents(user, purpose, team)
         .filter(child_id__in=undecided)
         .prefetch_related("scopes")
         .order_by("pk")

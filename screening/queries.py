@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 from audit.models import Action
 from audit.services import Access, access_log, access_log_many
 from consent import policy
-from consent.models import Consent
 from consent.policy import Basis, Decision, Purpose
 from directory.models import Organisation, Sector, Service, Unit
 from families.models import Child, Custody, Guardian
@@ -139,12 +138,9 @@ def screening_access(user: Professional, child: Child) -> ScreeningAccess:
     if not seen.allowed:
         return ScreeningAccess("none", Decision.deny())
     # The consents the policy counts for CARE (any purpose), the strongest one first.
-    units = Unit.objects.filter(pk__in=[unit.pk for unit in policy.current_units(user)])
     covering = (
-        Consent.objects.effective()
-        .covering_units(units)
+        policy.covering_consents(user, None)
         .filter(child=child)
-        .filter(Q(team__isnull=True) | Q(team__memberships__professional=user))
         .order_by("-includes_screening_answers", "pk")
         .values_list("pk", "includes_screening_answers")
         .first()
