@@ -42,6 +42,20 @@ class Action(models.TextChoices):
     SCREENING_START = "screening_start", _("Started a screening")
     VIEW_SCREENING = "view_screening", _("Viewed screening results")
     SCREENING_FOLLOW_UP = "screening_follow_up", _("Documented a screening follow-up")
+    PLAN_START = "plan_start", _("Started a coordinated individual plan (SIP)")
+    VIEW_PLAN = "view_plan", _("Viewed a coordinated individual plan")
+    PLAN_SAVE = "plan_save", _("Saved a new version of a plan")
+    PLAN_PARTICIPANT = "plan_participant", _("Changed a plan's participants")
+    PLAN_MEETING = "plan_meeting", _("Scheduled or documented a plan meeting")
+    PLAN_FAMILY_COPY = "plan_family_copy", _("Produced the family's copy of a plan")
+    PLAN_EXPORT = "plan_export", _("Exported a plan (FHIR)")
+    PLAN_END = "plan_end", _("Recorded that the family ended the plan")
+    VISITS_LIST = "visits_list", _("Listed home-visit families")
+    ENROLMENT_OFFER = "enrolment_offer", _("Offered a home-visit programme")
+    ENROLMENT_DECIDE = "enrolment_decide", _("Recorded the family's answer to a programme")
+    VIEW_VISITS = "view_visits", _("Viewed a family's home visits")
+    VISIT_BOOK = "visit_book", _("Booked or rescheduled a home visit")
+    VISIT_DOCUMENT = "visit_document", _("Documented a home visit")
 
 
 class AccessEvent(models.Model):

@@ -29,6 +29,7 @@ CONSENT_PURPOSES = [
         Purpose.INFORMATION_EXCHANGE,
         Purpose.REFERRAL,
         Purpose.SIP,
+        Purpose.HOME_VISITS,
     )
 ]
 # The printed form exists in these languages; each name is written in its own language.

@@ -53,6 +53,7 @@ class Purpose(models.TextChoices):
     INFORMATION_EXCHANGE = "information_exchange", _("Information exchange")
     REFERRAL = "referral", _("Referral")
     SIP = "sip", _("Coordinated individual plan (SIP)")
+    HOME_VISITS = "home_visits", _("Extended home visits")
 
 
 @dataclass(frozen=True)
@@ -293,3 +294,138 @@ def may_run_screening(user: User, child: Child) -> Decision:
         if unit.pk == child.bvc_unit_id:
             return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit)
     return Decision.deny()
+
+
+# --- SIP: coordinated individual plans ------------------------------------------------------
+
+
+def sip_consent(child: Child):  # type: ignore[no-untyped-def]
+    """The child's newest effective SIP consent, or None."""
+    from consent.models import Consent
+
+    return (
+        Consent.objects.effective()
+        .filter(child=child, purpose=Purpose.SIP)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+def unit_covered_by(consent, unit: Unit) -> bool:  # type: ignore[no-untyped-def]
+    """Does `consent`'s scope reach `unit` (the unit itself, or its whole sector)?"""
+    return consent.scopes.filter(Q(unit=unit) | Q(unit__isnull=True, sector=unit.sector)).exists()
+
+
+def may_start_plan(user: User, child: Child) -> Decision:
+    """A SIP is started by a unit that may see the child for SIP, and only while an effective
+    SIP consent exists: the decision's reference names that consent."""
+    decision = decide_child(user, child, Purpose.SIP)
+    if decision.allowed and decision.basis == Basis.OWN_UNIT:
+        consent = sip_consent(child)
+        if consent is None:
+            return Decision.deny()
+        return Decision(
+            allowed=True, basis=Basis.OWN_UNIT, unit=decision.unit, reference=f"consent:{consent.pk}"
+        )
+    consent = (
+        covering_consents(user, Purpose.SIP)
+        .filter(child=child)
+        .prefetch_related("scopes")
+        .order_by("-pk")
+        .first()
+    )
+    if consent is None:
+        return Decision.deny()
+    return Decision(
+        allowed=True,
+        basis=Basis.CONSENT,
+        unit=_unit_covered(current_units(user), consent),
+        reference=f"consent:{consent.pk}",
+    )
+
+
+def visible_plans(user: User):  # type: ignore[no-untyped-def]
+    """Plans `user` may open: those of children the user may see for SIP (own unit, or a SIP
+    consent that reaches the user). When the family ends a plan its consent is withdrawn, so
+    sharing stops at once and only the child's own units keep their view."""
+    from plans.models import Plan
+
+    if not _is_professional(user):
+        return Plan.objects.none()
+    own_units = _current_memberships(user).values("unit_id")
+    return Plan.objects.filter(
+        Q(child__bvc_unit__in=own_units)
+        | Q(child__school_unit__in=own_units)
+        | Q(consent__in=covering_consents(user, Purpose.SIP))
+    )
+
+
+def decide_plan(user: User, plan) -> Decision:  # type: ignore[no-untyped-def]
+    """May `user` read and write `plan`? The child's own units may; anyone else only while the
+    plan's own SIP consent is in force and reaches them."""
+    if not _is_professional(user):
+        return Decision.deny()
+    units = current_units(user)
+    shared = [unit for unit in units if unit.pk in plan.child.unit_ids()]
+    if shared:
+        return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=shared[0])
+    if not covering_consents(user, Purpose.SIP).filter(pk=plan.consent_id).exists():
+        return Decision.deny()
+    return Decision(
+        allowed=True,
+        basis=Basis.CONSENT,
+        unit=_unit_covered(units, plan.consent),
+        reference=f"consent:{plan.consent_id}",
+    )
+
+
+# --- Home visits ------------------------------------------------------------------------------
+
+
+def may_offer_programme(user: User, child: Child) -> Decision:
+    """Home-visit programmes are offered by the child's own BVC."""
+    for unit in current_units(user):
+        if unit.pk == child.bvc_unit_id:
+            return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit)
+    return Decision.deny()
+
+
+def visible_enrolments(user: User):  # type: ignore[no-untyped-def]
+    """Enrolments `user` may see: those of the user's own BVC, and those of a programme whose
+    social-services unit the user works in while the family's home-visit consent is in force."""
+    from visits.models import Enrolment
+
+    if not _is_professional(user):
+        return Enrolment.objects.none()
+    own_units = _current_memberships(user).values("unit_id")
+    consents = covering_consents(user, Purpose.HOME_VISITS)
+    return Enrolment.objects.filter(
+        Q(unit__in=own_units) | Q(programme__partner_unit__in=own_units, consent__in=consents)
+    )
+
+
+def may_read_record(user: User, child: Child, unit: Unit) -> Decision:
+    """May `user` read what `unit` documented about `child` (e.g. a home-visit note)?
+
+    A record stays in its own unit's sector: its members read it; anyone else only through
+    an effective information-exchange consent for the child that reaches them."""
+    if not _is_professional(user):
+        return Decision.deny()
+    own = [u for u in current_units(user) if u.pk == unit.pk]
+    if own:
+        return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=own[0])
+    consent = (
+        covering_consents(user, Purpose.INFORMATION_EXCHANGE)
+        .filter(child=child)
+        .prefetch_related("scopes")
+        .order_by("pk")
+        .first()
+    )
+    if consent is None:
+        return Decision.deny()
+    return Decision(
+        allowed=True,
+        basis=Basis.CONSENT,
+        unit=_unit_covered(current_units(user), consent),
+        reference=f"consent:{consent.pk}",
+    )

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "cases",
     "meetings",
     "screening",
+    "plans",
+    "visits",
     "demo",
 ]
 
@@ -223,6 +225,8 @@ FAMILY_FEEDBACK_DAYS = env_int("FAMILY_FEEDBACK_DAYS", 7)
 MEETINGS_AHEAD_MONTHS = env_int("MEETINGS_AHEAD_MONTHS", 6)
 # Statistics never identify anyone: cells with fewer cases than this are suppressed.
 STATISTICS_MIN_CELL = env_int("STATISTICS_MIN_CELL", 5)
+# SIP: days from the request to the first meeting, where the region has not set its own.
+SIP_FIRST_MEETING_DAYS = env_int("SIP_FIRST_MEETING_DAYS", 21)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 LOGGING = {

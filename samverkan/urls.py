@@ -33,6 +33,8 @@ urlpatterns = [
     path("moten/", include("meetings.urls")),
     path("barnsakert/", include("screening.urls")),
     path("surfplatta/", include("screening.kiosk_urls")),
+    path("sip/", include("plans.urls")),
+    path("hembesok/", include("visits.urls")),
     path("resurser/", include("directory.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
