@@ -325,7 +325,10 @@ def may_start_plan(user: User, child: Child) -> Decision:
         if consent is None:
             return Decision.deny()
         return Decision(
-            allowed=True, basis=Basis.OWN_UNIT, unit=decision.unit, reference=f"consent:{consent.pk}"
+            allowed=True,
+            basis=Basis.OWN_UNIT,
+            unit=decision.unit,
+            reference=f"consent:{consent.pk}",
         )
     consent = (
         covering_consents(user, Purpose.SIP)

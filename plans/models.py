@@ -250,9 +250,7 @@ class PlanAttendance(models.Model):
     class Meta:
         verbose_name = _("attendance")
         constraints = [
-            models.UniqueConstraint(
-                fields=["meeting", "participant"], name="plan_attendance_once"
-            )
+            models.UniqueConstraint(fields=["meeting", "participant"], name="plan_attendance_once")
         ]
 
     def __str__(self) -> str:
@@ -321,9 +319,7 @@ class PlanVersion(models.Model):
         verbose_name = _("plan version")
         verbose_name_plural = _("plan versions")
         ordering = ["plan", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="plan_version_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="plan_version_once")]
 
     def __str__(self) -> str:
         return f"{self.plan} v{self.number}"
@@ -351,13 +347,9 @@ class PlanIntervention(models.Model):
         MUNICIPALITY = "municipality", _("Municipality")
         OTHER = "other", _("Other (family, network, association, ...)")
 
-    version = models.ForeignKey(
-        PlanVersion, on_delete=models.CASCADE, related_name="interventions"
-    )
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="interventions")
     what = models.TextField(_("intervention"))
-    provider_kind = models.CharField(
-        _("provided by"), max_length=20, choices=ProviderKind.choices
-    )
+    provider_kind = models.CharField(_("provided by"), max_length=20, choices=ProviderKind.choices)
     provider = models.ForeignKey(
         Organisation,
         verbose_name=_("responsible body"),
@@ -375,8 +367,7 @@ class PlanIntervention(models.Model):
         ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(provider_kind="other", provider__isnull=True)
-                & ~Q(provider_other="")
+                condition=Q(provider_kind="other", provider__isnull=True) & ~Q(provider_other="")
                 | ~Q(provider_kind="other") & Q(provider__isnull=False),
                 name="plan_intervention_provider",
             )

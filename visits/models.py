@@ -140,9 +140,7 @@ class Enrolment(models.Model):
         ENDED = "ended", _("Ended")
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="enrolments")
-    programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, related_name="enrolments"
-    )
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="enrolments")
     # Records belong to a sector: the BVC that offered the programme.
     unit = models.ForeignKey(
         Unit, verbose_name=_("child health unit"), on_delete=models.PROTECT, related_name="+"
