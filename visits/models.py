@@ -129,6 +129,24 @@ class ProgrammeArea(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.postal_code_prefix})"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        prefix = (self.postal_code_prefix or "").replace(" ", "")
+        if not prefix.isdigit():
+            raise ValidationError({"postal_code_prefix": _("Use digits only, e.g. 163.")})
+        self.postal_code_prefix = prefix
+        if self.programme_id is None:
+            return
+        # One postal code must name one area: no prefix may start another of the same programme.
+        for other in self.programme.areas.exclude(pk=self.pk):
+            if other.postal_code_prefix.startswith(prefix) or prefix.startswith(
+                other.postal_code_prefix
+            ):
+                raise ValidationError(
+                    {"postal_code_prefix": _("It overlaps the area %(area)s.") % {"area": other}}
+                )
+
 
 class Enrolment(models.Model):
     """A family's place in a programme: offered, then accepted or declined."""

@@ -1,0 +1,3 @@
+"""URLs of the home-visit coverage statistics."""
+
+urlpatterns: list = []
