@@ -432,3 +432,29 @@ def may_read_record(user: User, child: Child, unit: Unit) -> Decision:
         unit=_unit_covered(current_units(user), consent),
         reference=f"consent:{consent.pk}",
     )
+
+
+def decide_enrolment(user: User, enrolment) -> Decision:  # type: ignore[no-untyped-def]
+    """May `user` open and work on `enrolment` (its schedule, bookings and notes)? The same
+    rules as `visible_enrolments`, for one enrolment, naming the basis: the BVC that holds it
+    (own unit); the programme's social-services unit while the family's home-visit consent is
+    in force and reaches the user (consent)."""
+    if not _is_professional(user):
+        return Decision.deny()
+    units = current_units(user)
+    own = [unit for unit in units if unit.pk == enrolment.unit_id]
+    if own:
+        return Decision(allowed=True, basis=Basis.OWN_UNIT, unit=own[0])
+    partner = [unit for unit in units if unit.pk == enrolment.programme.partner_unit_id]
+    if (
+        partner
+        and enrolment.consent_id is not None
+        and covering_consents(user, Purpose.HOME_VISITS).filter(pk=enrolment.consent_id).exists()
+    ):
+        return Decision(
+            allowed=True,
+            basis=Basis.CONSENT,
+            unit=partner[0],
+            reference=f"consent:{enrolment.consent_id}",
+        )
+    return Decision.deny()
