@@ -11,7 +11,8 @@ admin), so a postal code names at most one area.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Replace
 
 from families.models import Child, ChildQuerySet, Custody
 
@@ -29,7 +30,9 @@ def has_older_sibling() -> Exists:
 
 
 def area_condition(area: ProgrammeArea) -> Q:
-    condition = Q(postal_code__startswith=area.postal_code_prefix)
+    """On `eligible_children`'s annotations: the postal code without spaces, as `area_of`
+    reads it ("991 30" is in area 99130), and whether the child is first-born."""
+    condition = Q(postal_digits__startswith=area.postal_code_prefix)
     if area.rule == ProgrammeArea.Rule.FIRST_TIME_PARENTS:
         condition &= Q(first_born=True)
     return condition
@@ -46,7 +49,10 @@ def eligible_children(programme: Programme, children: ChildQuerySet | None = Non
         where |= area_condition(area)
     return (
         children.filter(birth_date__gte=programme.children_born_from)
-        .annotate(first_born=~has_older_sibling())
+        .annotate(
+            first_born=~has_older_sibling(),
+            postal_digits=Replace("postal_code", Value(" "), Value("")),
+        )
         .filter(where)
     )
 
