@@ -7,5 +7,11 @@ app_name = "visits"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("barn/<id:pk>/erbjud/", views.offer, name="offer"),
+    path("inskrivning/<id:pk>/", views.enrolment_detail, name="enrolment"),
+    path("inskrivning/<id:pk>/ja/", views.accept, name="accept"),
+    path("inskrivning/<id:pk>/nej/", views.decline, name="decline"),
+    path("besok/<id:pk>/boka/", views.book, name="book"),
+    path("besok/<id:pk>/dokumentera/", views.document, name="document"),
     *stats_urlpatterns,
 ]
