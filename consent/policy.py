@@ -458,3 +458,20 @@ def decide_enrolment(user: User, enrolment) -> Decision:  # type: ignore[no-unty
             reference=f"consent:{enrolment.consent_id}",
         )
     return Decision.deny()
+
+
+def statistics_programmes(user: User):  # type: ignore[no-untyped-def]
+    """Home-visit programmes whose coverage statistics `user` may see: those whose
+    social-services unit the user works in, and those of a municipality that a child-health
+    unit of the user serves. The figures are counts with small cells suppressed, never a
+    family, so no consent is involved; anyone else sees no programme (the page is a 404)."""
+    from directory.models import Sector
+    from visits.models import Programme
+
+    if not _is_professional(user):
+        return Programme.objects.none()
+    units = _user_units(user)
+    return Programme.objects.filter(
+        Q(partner_unit__in=units)
+        | Q(municipality__in=units.filter(sector=Sector.CHILD_HEALTH).values("municipality"))
+    )

@@ -1,3 +1,9 @@
 """URLs of the home-visit coverage statistics."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import stats_views
+
+urlpatterns: list = [
+    path("statistik/", stats_views.stats, name="stats"),
+]
