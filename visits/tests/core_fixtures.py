@@ -11,6 +11,7 @@ that a test's parameter of the same name is not read as shadowing an import.
 from __future__ import annotations
 
 import datetime
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +29,7 @@ from visits.services import Giving, enrolment_accept, enrolment_offer
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=STOCKHOLM)
 TODAY = NOW.date()
+_serial = itertools.count(1)
 JOINT = [Profession.BVC_NURSE, Profession.FAMILY_THERAPIST]
 
 
@@ -76,9 +78,19 @@ def programme(cast, frozen) -> Programme:  # type: ignore[no-untyped-def]
 
 def newborn(cast, *, days: int = 10, postal_code: str = "99130", guardians: int = 2, **extra):  # type: ignore[no-untyped-def]
     """A child of the cast's BVC born `days` ago, with guardians in joint (or sole) custody."""
-    child = factories.child(bvc=cast.bvc, birth=TODAY - datetime.timedelta(days=days), **extra)
-    Child.objects.filter(pk=child.pk).update(postal_code=postal_code)
-    child.postal_code = postal_code
+    birth = TODAY - datetime.timedelta(days=days)
+    # Many children share a birth date here: a reserve number keeps each one unique.
+    serial = next(_serial)
+    child = Child.objects.create(
+        reserve_number=f"TEST-{serial}",
+        first_name="Test",
+        last_name=str(extra.pop("last_name", f"Hembesöksson{serial}")),
+        birth_date=birth,
+        bvc_unit=cast.bvc,
+        postal_code=postal_code,
+        city="Ekby",
+        **extra,
+    )
     kind = "joint" if guardians > 1 else "sole"
     for _ in range(guardians):
         factories.guardian_of(child, kind=kind)
