@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -110,13 +110,14 @@ def awaiting_answer(user: Professional, limit: int) -> tuple[list[Enrolment], bo
 
 
 def open_visits(user: Professional, today: datetime.date) -> QuerySet[HomeVisit]:
-    """Visits of accepted families the user takes part in, whose window has opened and which
-    are not made yet: overdue (window closed) and due. Oldest window first."""
+    """Visits of accepted families the user takes part in that are not made yet and whose
+    window has opened (due, or overdue once it has closed), or that are already booked."""
+    booked = Exists(VisitBooking.objects.filter(visit=OuterRef("pk"), cancelled_at__isnull=True))
     return HomeVisit.objects.filter(
+        Q(window_start__lte=today) | Q(booked),
         enrolment__in=policy.visible_enrolments(user).filter(status=Enrolment.Status.ACCEPTED),
         done_at__isnull=True,
         cancelled_at__isnull=True,
-        window_start__lte=today,
     )
 
 
@@ -148,9 +149,13 @@ def worklist_counts(user: Professional) -> Counts:
     """Due and overdue visits for the "To do" page: one count query, one membership query."""
     units = policy.current_units(user)
     today = timezone.localdate()
-    numbers = open_visits(user, today).aggregate(
-        due=Count("pk", filter=Q(window_end__gte=today)),
-        overdue=Count("pk", filter=Q(window_end__lt=today)),
+    numbers = (
+        open_visits(user, today)
+        .filter(window_start__lte=today)
+        .aggregate(
+            due=Count("pk", filter=Q(window_end__gte=today)),
+            overdue=Count("pk", filter=Q(window_end__lt=today)),
+        )
     )
     takes_part = any(unit.sector == Sector.CHILD_HEALTH for unit in units) or (
         Programme.objects.filter(active=True, partner_unit__in=[u.pk for u in units]).exists()

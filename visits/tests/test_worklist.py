@@ -184,3 +184,23 @@ def test_someone_outside_the_programme_sees_no_home_visit_section_on_the_to_do_p
     page = as_user(cast.special_educator).get(reverse("cases:worklist"))
 
     assert "home-visits-title" not in page.content.decode()
+
+
+def test_a_booked_visit_shows_before_its_window_opens_and_does_not_count_as_due(
+    cast, enrolment, as_user
+):
+    second = enrolment.visits.get(programme_visit__number=2)  # window opens in weeks
+    booking = visit_book(
+        request=request_as(cast.nurse),
+        visit=second,
+        starts_at=NOW + datetime.timedelta(days=50),
+        nurse=cast.nurse,
+        therapist=cast.family_therapist,
+    )
+
+    page = as_user(cast.family_therapist).get(WORKLIST)
+
+    rows = {visit.pk: (status, live) for visit, status, live in page.context["rows"]}
+    assert rows[second.pk] == ("upcoming", booking)
+    counts = as_user(cast.family_therapist).get(reverse("cases:worklist")).content.decode()
+    assert "home-visits-title" in counts
