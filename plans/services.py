@@ -561,5 +561,6 @@ def plan_follow_up(
             evaluations=evaluations,
         )
         PlanMeeting.objects.filter(pk=meeting.pk).update(held=True)
+        meeting.held = True
         _log(request, AuditAction.PLAN_SAVE, decision, plan.child)
     return version
