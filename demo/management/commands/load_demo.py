@@ -8,8 +8,10 @@ from tqdm import tqdm
 from demo import data
 from demo.history import demo_history_load, demo_services_load
 from demo.models import DemoState
+from demo.plans_history import demo_plans_load
 from demo.screening_history import demo_screening_load
 from demo.services import CHILD_COUNT, demo_directory_load, demo_families_load
+from demo.visits_history import demo_visits_load
 
 EXAMPLE_QUESTIONNAIRE = (
     settings.BASE_DIR / "screening" / "questionnaires" / "barnsakert-exempel-v1.toml"
@@ -43,6 +45,10 @@ class Command(BaseCommand):
                 DemoState.objects.get().anchor_date, on_family=bar.update
             )
         self.stdout.write(f"{families} families with BarnSäkert history.")
+        plans = demo_plans_load(DemoState.objects.get().anchor_date)
+        self.stdout.write(f"{plans} coordinated individual plans (SIP) with their versions.")
+        visiting = demo_visits_load(DemoState.objects.get().anchor_date)
+        self.stdout.write(f"{visiting} families in the extended home-visit programme.")
         if options["verbosity"]:
             self.stdout.write(f"\nDemo logins (password for all: {data.DEMO_PASSWORD}):")
             for username, person in people.items():
