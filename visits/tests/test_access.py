@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audit.models import AccessEvent, Action
 from conftest import request_as
+from consent import policy
 from consent.services import consent_withdraw
 from tests import factories
 from visits.models import Enrolment
@@ -148,3 +149,37 @@ def test_anonymous_visitors_are_sent_to_the_login(client, enrolment):
         response = client.get(url)
         assert response.status_code == 302
         assert "/konto/logga-in/" in response["Location"]
+
+
+def test_decide_enrolment_agrees_with_visible_enrolments_for_everyone(cast, programme):
+    families = [
+        offered(cast, fx.newborn(cast), programme),
+        fx.accepted(cast, fx.newborn(cast), programme),
+    ]
+    withdrawn = fx.accepted(cast, fx.newborn(cast), programme)
+    consent_withdraw(
+        request=request_as(cast.nurse),
+        consent=withdrawn.consent,
+        guardian=withdrawn.consent.givings.first().guardian,
+    )
+    families.append(Enrolment.objects.get(pk=withdrawn.pk))
+    users = [
+        cast.nurse,
+        cast.manager,
+        cast.family_therapist,
+        cast.special_educator,
+        cast.coordinator,
+        cast.outsider,
+    ]
+
+    for user in users:
+        visible = set(policy.visible_enrolments(user).values_list("pk", flat=True))
+        for family in families:
+            assert policy.decide_enrolment(user, family).allowed == (family.pk in visible), (
+                user.username,
+                family.status,
+            )
+    therapist_sees = set(
+        policy.visible_enrolments(cast.family_therapist).values_list("pk", flat=True)
+    )
+    assert therapist_sees == {families[1].pk}
