@@ -262,3 +262,49 @@ def test_identified_home_visit_data_is_not_in_the_admin():
         assert model not in admin.site._registry
     registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "visits"}
     assert registered == {"programme"}
+
+
+def test_a_visit_that_families_are_scheduled_for_cannot_be_deleted(places, cast, as_user):
+    import datetime
+
+    client = as_user(_administrator(*ALL_PERMISSIONS))
+    client.post(ADD_URL, _post(places))
+    programme = Programme.objects.get()
+    first = programme.visits.get(number=1)
+    child = factories.child(bvc=cast.bvc, birth=datetime.date(2026, 2, 1))
+    enrolment = Enrolment.objects.create(
+        child=child,
+        programme=programme,
+        unit=cast.bvc,
+        area=programme.areas.get(postal_code_prefix="99130"),
+        rule="all",
+        first_time_parents=True,
+        offered_by=cast.nurse,
+    )
+    HomeVisit.objects.create(
+        enrolment=enrolment,
+        programme_visit=first,
+        due_date=datetime.date(2026, 2, 8),
+        window_start=datetime.date(2026, 2, 5),
+        window_end=datetime.date(2026, 2, 22),
+    )
+    data = _post(places) | {"visits-INITIAL_FORMS": "5", "areas-INITIAL_FORMS": "2"}
+    for i, visit in enumerate(programme.visits.order_by("number")):
+        data |= {f"visits-{i}-id": str(visit.pk), f"visits-{i}-programme": str(programme.pk)}
+    for i, area in enumerate(programme.areas.order_by("postal_code_prefix")):
+        data |= {
+            f"areas-{i}-id": str(area.pk),
+            f"areas-{i}-programme": str(programme.pk),
+            f"areas-{i}-name": area.name,
+            f"areas-{i}-postal_code_prefix": area.postal_code_prefix,
+            f"areas-{i}-rule": area.rule,
+        }
+    data["visits-0-DELETE"] = "on"
+
+    response = client.post(reverse("admin:visits_programme_change", args=[programme.pk]), data)
+
+    assert response.status_code == 200
+    assert programme.visits.filter(pk=first.pk).exists()
+    assert child.last_name not in response.content.decode()  # the refusal names no family
+    page = client.get(reverse("admin:visits_programme_change", args=[programme.pk]))
+    assert "<td" in page.content.decode() and child.last_name not in page.content.decode()

@@ -317,7 +317,7 @@ def test_a_bad_period_or_programme_gets_a_message_not_an_error(known, cast, as_u
 
     assert response.status_code == 200
     assert response.context["form"].errors and response.context["stats"] is None
-    assert 'class="errorlist"' in response.content.decode()
+    assert 'class="error-summary"' in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["outsider", "special_educator", "school_counsellor"])
