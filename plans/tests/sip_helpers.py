@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from conftest import request_as
@@ -117,3 +118,12 @@ def english(client):  # type: ignore[no-untyped-def]
 
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+@pytest.fixture
+def english_messages():  # type: ignore[no-untyped-def]
+    """Service messages in English whatever language an earlier request left active."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -17,9 +17,17 @@ from plans import services
 from plans.models import PlanParticipant
 from plans.services import PlanError
 
-from .sip_helpers import english, family, save, sip_consent, started, with_therapist
+from .sip_helpers import (
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    family,
+    save,
+    sip_consent,
+    started,
+    with_therapist,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
 def _page(response) -> str:  # type: ignore[no-untyped-def]

@@ -15,9 +15,16 @@ from plans import services
 from plans.models import PlanAction, PlanMeeting, PlanVersion
 from plans.services import ActionRow, Evaluation, PlanError
 
-from .sip_helpers import content, english, municipality, save, started
+from .sip_helpers import (
+    content,
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    municipality,
+    save,
+    started,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 TODAY = timezone.localdate
 
 

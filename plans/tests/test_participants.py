@@ -17,9 +17,13 @@ from plans.models import PlanAttendance, PlanMeeting, PlanParticipant
 from plans.services import PlanError
 from tests import factories
 
-from .sip_helpers import english, started
+from .sip_helpers import (
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    started,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 Kind = PlanParticipant.Kind
 
 

@@ -19,9 +19,15 @@ from plans.models import Plan, PlanParticipant, RegionPlanSettings
 from plans.services import PlanError
 from tests import factories
 
-from .sip_helpers import english, family, sip_consent, started
+from .sip_helpers import (
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    family,
+    sip_consent,
+    started,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
 def test_the_childs_own_unit_starts_a_plan_and_the_first_meeting_is_due_by_the_regions_days(

@@ -17,9 +17,17 @@ from plans.child_voice import voice_prompt
 from plans.models import Plan, PlanIntervention, PlanVersion
 from plans.services import ActionRow, InterventionRow, PlanConflict, PlanError
 
-from .sip_helpers import content, english, municipality, save, started, with_therapist
+from .sip_helpers import (
+    content,
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    municipality,
+    save,
+    started,
+    with_therapist,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
 def test_the_first_save_makes_version_one_with_what_the_law_asks_for(cast):

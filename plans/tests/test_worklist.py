@@ -19,9 +19,17 @@ from directory.models import Sector
 from plans import services
 from plans.models import Plan
 
-from .sip_helpers import english, family, save, sip_consent, started, with_therapist
+from .sip_helpers import (
+    english,
+    english_messages,  # noqa: F401 - a fixture
+    family,
+    save,
+    sip_consent,
+    started,
+    with_therapist,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 WORKLIST = reverse("cases:worklist")
 
 
