@@ -40,6 +40,7 @@ from . import data
 
 Kind = PlanParticipant.Kind
 Status = PlanAction.Status
+OPEN = (Status.PLANNED, Status.ONGOING)
 
 
 def demo_plans_load(anchor: datetime.date) -> int:
@@ -296,7 +297,8 @@ class _Plan:
             for n, (what, kind, other) in enumerate(interventions)
         )
         rows = []
-        for old in previous.actions.all() if previous else []:
+        # Every open action of the version before is evaluated; finished ones stay there.
+        for old in previous.actions.filter(status__in=OPEN) if previous else []:
             status, how = (evaluations or {}).get(old.what, (Status.DONE, ""))
             rows.append(
                 PlanAction(
