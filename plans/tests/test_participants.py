@@ -177,3 +177,35 @@ def test_the_participants_page_adds_a_neighbour_and_shows_refusals_on_the_form(c
     response = client.post(url, {"kind": "other", "other-name": "", "other-role": ""})
     assert response.status_code == 200
     assert response.context["forms"]["other"].errors.keys() == {"name", "role"}
+
+
+def test_meetings_invitations_and_attendance_through_the_pages(cast, as_user):
+    plan = started(cast)
+    neighbour = add(cast, plan, kind=Kind.OTHER, name="Greta Granne", role="Granne")
+    client = english(as_user(cast.nurse))
+    invite = reverse("plans:participant_invite", args=[plan.pk, neighbour.pk])
+    assert client.post(invite).status_code == 302
+    neighbour.refresh_from_db()
+    assert neighbour.invited_at is not None
+
+    response = client.post(
+        reverse("plans:meeting_new", args=[plan.pk]),
+        {"kind": "first", "day": timezone.localdate().isoformat(), "time": "09:00", "place": "BVC"},
+    )
+    assert response.status_code == 302
+    meeting = plan.meetings.get()
+    nurse = plan.participants.get(professional=cast.nurse)
+    url = reverse("plans:attendance", args=[plan.pk, meeting.pk])
+    assert "Greta Granne" in client.get(url).content.decode()
+    assert client.post(url, {"present": [nurse.pk, neighbour.pk]}).status_code == 302
+    assert meeting.attendance.filter(present=True).count() == 2
+    bad = client.post(url, {"present": [999999]})
+    assert bad.status_code == 200 and bad.context["form"].errors
+    page = client.get(reverse("plans:plan_detail", args=[plan.pk])).content.decode()
+    assert "Greta Granne" in page
+
+    remove = reverse("plans:participant_remove", args=[plan.pk, neighbour.pk])
+    assert client.post(remove).status_code == 302
+    neighbour.refresh_from_db()
+    assert neighbour.removed_at is not None
+    assert client.get(remove).status_code == 405
