@@ -24,7 +24,7 @@ from directory.models import Sector
 from families.models import Child
 
 from .eligibility import eligible_children
-from .models import Enrolment, HomeVisit, Programme, VisitBooking, VisitNote
+from .models import Enrolment, HomeVisit, Programme, ProgrammeVisit, VisitBooking, VisitNote
 
 if TYPE_CHECKING:
     from directory.models import Professional, Unit
@@ -109,12 +109,27 @@ def awaiting_answer(user: Professional, limit: int) -> tuple[list[Enrolment], bo
     return rows[:limit], len(rows) > limit
 
 
+def _visits_with_profession(profession: str) -> list[int]:
+    """Programme visits `profession` takes part in. Programme visits are a few configuration
+    rows, and SQLite cannot search a JSON list, so this is read in Python: one query."""
+    return [
+        visit.pk
+        for visit in ProgrammeVisit.objects.only("pk", "professions")
+        if profession in visit.professions
+    ]
+
+
 def open_visits(user: Professional, today: datetime.date) -> QuerySet[HomeVisit]:
     """Visits of accepted families the user takes part in that are not made yet and whose
-    window has opened (due, or overdue once it has closed), or that are already booked."""
+    window has opened (due, or overdue once it has closed), or that are already booked. The
+    BVC holding the enrolment sees all its visits; a partner (the family therapist) only the
+    visits their profession takes part in."""
     booked = Exists(VisitBooking.objects.filter(visit=OuterRef("pk"), cancelled_at__isnull=True))
+    own_units = [unit.pk for unit in policy.current_units(user)]
     return HomeVisit.objects.filter(
         Q(window_start__lte=today) | Q(booked),
+        Q(enrolment__unit__in=own_units)
+        | Q(programme_visit__in=_visits_with_profession(user.profession)),
         enrolment__in=policy.visible_enrolments(user).filter(status=Enrolment.Status.ACCEPTED),
         done_at__isnull=True,
         cancelled_at__isnull=True,

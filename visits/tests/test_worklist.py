@@ -92,6 +92,23 @@ def test_due_and_overdue_visits_show_with_their_booking_and_made_ones_drop_off(
     assert "row-overdue" in later.content.decode()
 
 
+def test_the_therapist_sees_only_the_visits_her_profession_takes_part_in(cast, programme, as_user):
+    from directory.models import Profession
+
+    nurse_only = programme.visits.get(number=1)
+    nurse_only.professions = [Profession.BVC_NURSE]
+    nurse_only.save()
+    enrolment = accepted(cast, newborn(cast, days=10), programme)
+    visit = enrolment.visits.get(programme_visit=nurse_only)
+
+    nurse_rows = [v.pk for v, _s, _b in as_user(cast.nurse).get(WORKLIST).context["rows"]]
+    therapist_rows = [
+        v.pk for v, _s, _b in as_user(cast.family_therapist).get(WORKLIST).context["rows"]
+    ]
+    assert visit.pk in nurse_rows
+    assert visit.pk not in therapist_rows
+
+
 def test_the_therapist_sees_a_familys_visits_only_once_the_family_has_accepted(
     cast, programme, baby, as_user
 ):
