@@ -50,6 +50,7 @@ from .queries import available_languages
 from .services import (
     ScreeningError,
     SubmissionConflict,
+    SubmissionInFlight,
     TooManyAttempts,
     kiosk_session_open,
     response_submit,
@@ -61,7 +62,7 @@ THANKS = "kiosk_thanks"  # after submission: only the language and version of th
 # The kiosk's words. A questionnaire version carries its own, per language, in
 # `QuestionnaireVersion.ui_texts[language][key]` (the keys of
 # `screening.questionnaire_files.UI_KEYS`); these are the fallback (Swedish for Swedish, else
-# English). "progress" has the placeholders {n} and {total}. The last two are not in the
+# English). "progress" has the placeholders {n} and {total}. The last three are not in the
 # questionnaire files (yet): they are rare, and always come from here.
 TEXTS: dict[str, Promise] = {
     "enter_code": _("Enter the code you got from the nurse"),
@@ -86,6 +87,7 @@ TEXTS: dict[str, Promise] = {
     ),
     "invalid_answer": _("Please choose one of the answers, or skip the question."),
     "submit_conflict": _("Your answers could not be sent. Please ask the nurse for help."),
+    "submit_in_flight": _("Your answers are already being sent. Please wait a moment."),
 }
 
 
@@ -393,6 +395,17 @@ def submit(request: HttpRequest) -> HttpResponse:
             language=turn.language,
             answers={int(number): option for number, option in turn.answers.items()},
             idempotency_key=posted,
+        )
+    except SubmissionInFlight:
+        # A double tap while the first is still being stored: the turn stays, so sending
+        # again after a moment finds the stored answers and says thank you.
+        texts = Texts(turn.version, turn.language)
+        return _render(
+            request,
+            "kiosk/message.html",
+            {"t": texts, "message": texts["submit_in_flight"]},
+            language=turn.language,
+            status=409,
         )
     except SubmissionConflict:
         texts = Texts(turn.version, turn.language)

@@ -268,6 +268,22 @@ class Response(models.Model):
         return f"response {self.pk}"
 
 
+class SubmissionClaim(models.Model):
+    """A submission being stored right now, under its idempotency key: committed on its own
+    before the response is written, and removed in the same transaction that writes it. A
+    second request with the same key meanwhile is told the first is still in flight (HTTP
+    409). A claim left behind by a process that died half-way expires after
+    `screening.services.CLAIM_TIMEOUT`, so a later retry is never blocked for good."""
+
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    content_hash = models.CharField(max_length=64)
+    token = models.CharField(max_length=32)  # whose claim it is: only the owner removes it
+    claimed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"claim {self.pk}"
+
+
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")

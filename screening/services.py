@@ -33,6 +33,7 @@ from .models import (
     RegionScreeningSettings,
     Response,
     Screening,
+    SubmissionClaim,
 )
 
 # The default BarnSäkert occasions: (Swedish, English, from day, to day of the child's age).
@@ -50,6 +51,9 @@ CODE_LENGTH = 8
 # Guessing: an address that has entered this many unusable codes waits out the window.
 KIOSK_ATTEMPT_LIMIT = 10
 KIOSK_ATTEMPT_WINDOW = datetime.timedelta(minutes=15)
+# A submission's claim on its idempotency key: longer than any store takes, short enough that
+# a retry after a crashed process gets through soon.
+CLAIM_TIMEOUT = datetime.timedelta(seconds=30)
 
 
 class ScreeningError(ValueError):
@@ -58,6 +62,10 @@ class ScreeningError(ValueError):
 
 class SubmissionConflict(ScreeningError):
     """The same idempotency key came with other answers (HTTP 422 in an API)."""
+
+
+class SubmissionInFlight(ScreeningError):
+    """The same idempotency key is being stored by another request right now (HTTP 409)."""
 
 
 class TooManyAttempts(ScreeningError):
@@ -208,21 +216,98 @@ def _content_hash(language: str, answers: dict[int, str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _stored(idempotency_key: str, session_id: int, digest: str) -> Response | None:
+    """The response already stored under the key, if any; SubmissionConflict if it holds
+    other answers (or belongs to another session)."""
+    existing = Response.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and (
+        existing.content_hash != digest or existing.session_id != session_id
+    ):
+        raise SubmissionConflict(_("These answers differ from the ones already sent."))
+    return existing
+
+
+def _claim(idempotency_key: str, digest: str) -> str | None:
+    """Claim the key in a committed step of its own; the claim's token, or None when a claim
+    vanished under us (its request just finished: look again). A live claim of another
+    request is SubmissionInFlight (or SubmissionConflict for other answers); a stale one,
+    left by a process that died, is taken over."""
+    token, now = secrets.token_hex(16), timezone.now()
+    try:
+        with transaction.atomic():
+            SubmissionClaim.objects.filter(claimed_at__lt=now - datetime.timedelta(days=1)).delete()
+            SubmissionClaim.objects.create(
+                idempotency_key=idempotency_key, content_hash=digest, token=token, claimed_at=now
+            )
+        return token
+    except IntegrityError:
+        pass
+    if SubmissionClaim.objects.filter(
+        idempotency_key=idempotency_key, claimed_at__lte=now - CLAIM_TIMEOUT
+    ).update(content_hash=digest, token=token, claimed_at=now):
+        return token
+    current = SubmissionClaim.objects.filter(idempotency_key=idempotency_key).first()
+    if current is None:
+        return None
+    if current.content_hash != digest:
+        raise SubmissionConflict(_("These answers differ from the ones already sent."))
+    raise SubmissionInFlight(_("These answers are being sent right now."))
+
+
 def response_submit(
     *, session_id: int, language: str, answers: dict[int, str], idempotency_key: str
 ) -> Response:
     """Store a guardian's answers once. A retried submit with the same key and answers
     returns the stored response; the same key with other answers is a SubmissionConflict;
-    a session already submitted under another key is refused. Unanswered items are kept as
-    unanswered (the guardian may skip)."""
+    the same key while its first submit is still being stored is SubmissionInFlight; a
+    session already submitted under another key is refused. Unanswered items are kept as
+    unanswered (the guardian may skip).
+
+    The key is claimed first, in a step of its own (`SubmissionClaim`), and the claim goes in
+    the transaction that stores the response: a crash in between leaves a claim that expires
+    after CLAIM_TIMEOUT, never a half-stored response."""
     digest = _content_hash(language, {str(k): v for k, v in answers.items()})
-    existing = Response.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.content_hash != digest or existing.session_id != session_id:
-            raise SubmissionConflict(_("These answers differ from the ones already sent."))
-        return existing
+    for _attempt in range(3):
+        existing = _stored(idempotency_key, session_id, digest)
+        if existing is not None:
+            return existing
+        token = _claim(idempotency_key, digest)
+        if token is not None:
+            break
+    else:
+        raise SubmissionInFlight(_("These answers are being sent right now."))
+    try:
+        return _store(
+            session_id=session_id,
+            language=language,
+            answers=answers,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            token=token,
+        )
+    except BaseException:
+        SubmissionClaim.objects.filter(idempotency_key=idempotency_key, token=token).delete()
+        raise
+
+
+def _store(
+    *,
+    session_id: int,
+    language: str,
+    answers: dict[int, str],
+    idempotency_key: str,
+    digest: str,
+    token: str,
+) -> Response:
+    """The response, its answers and the session's end in one transaction, which also
+    removes the claim."""
+    release = SubmissionClaim.objects.filter(idempotency_key=idempotency_key, token=token)
     try:
         with transaction.atomic():
+            existing = _stored(idempotency_key, session_id, digest)
+            if existing is not None:  # stored by a request that finished before our claim
+                release.delete()
+                return existing
             session = (
                 KioskSession.objects.select_for_update()
                 .select_related("screening__version")
@@ -256,11 +341,13 @@ def response_submit(
                 for number, item in items.items()
             )
             KioskSession.objects.filter(pk=session.pk).update(submitted_at=now)
+            release.delete()
     except IntegrityError:
-        # A concurrent double tap won the race: hand back what it stored.
+        # A request that took over our claim as stale won the race: hand back what it stored.
         existing = Response.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None or existing.content_hash != digest:
             raise
+        release.delete()
         return existing
     return response
 

@@ -1,0 +1,144 @@
+"""A submission's idempotency key while its first request is still being stored: a duplicate
+gets 409 (in flight), other answers under the key 422, and a claim left behind by a process
+that died half-way expires, so a later retry stores the answers exactly once.
+
+The in-flight state is made as a request in progress leaves it: its claim committed, no
+response yet (the real race over HTTP, with processes killed mid-way, is in bench/crash.py)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import request_as
+from screening.kiosk_views import KIOSK, Texts
+from screening.models import Answer, Response, SubmissionClaim
+from screening.services import (
+    CLAIM_TIMEOUT,
+    ScreeningError,
+    SubmissionConflict,
+    SubmissionInFlight,
+    _claim,
+    _content_hash,
+    occasions_for,
+    response_submit,
+    screening_start,
+    session_for_code,
+)
+from screening.tests.test_kiosk import Tablet
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(cast):  # type: ignore[no-untyped-def]
+    """An open kiosk session of a guardian, for a two-item questionnaire."""
+    region = factories.region_of_unit(cast.bvc)
+    child = factories.child(bvc=cast.bvc, birth=timezone.localdate() - datetime.timedelta(days=120))
+    mother = factories.guardian_of(child)
+    factories.questionnaire(items=2)
+    _, codes = screening_start(
+        request=request_as(cast.nurse),
+        child=child,
+        occasion=occasions_for(region)[1],
+        guardians=[mother],
+    )
+    return codes[mother.pk]
+
+
+def in_flight(key: str, language: str, answers: dict[int, str]) -> None:
+    """What a request that is storing these answers right now has committed: its claim."""
+    assert _claim(key, _content_hash(language, {str(k): v for k, v in answers.items()}))
+
+
+def submit(code_or_id: str | int, answers: dict[int, str], key: str = "k1") -> Response:
+    session_id = code_or_id if isinstance(code_or_id, int) else session_for_code(code_or_id).pk
+    return response_submit(
+        session_id=session_id, language="sv", answers=answers, idempotency_key=key
+    )
+
+
+def test_a_duplicate_while_the_first_is_still_stored_is_refused_as_in_flight(session):
+    session_id = session_for_code(session).pk
+    in_flight("k1", "sv", {1: "yes"})
+    with pytest.raises(SubmissionInFlight):
+        submit(session_id, {1: "yes"})
+    assert not Response.objects.exists()
+
+
+def test_other_answers_under_a_key_in_flight_are_a_conflict(session):
+    session_id = session_for_code(session).pk
+    in_flight("k1", "sv", {1: "yes"})
+    with pytest.raises(SubmissionConflict):
+        submit(session_id, {1: "no"})
+    assert not Response.objects.exists()
+
+
+def test_a_claim_left_by_a_crashed_process_expires_and_the_retry_stores_once(session):
+    session_id = session_for_code(session).pk
+    in_flight("k1", "sv", {1: "yes"})
+    with time_machine.travel(timezone.now() + CLAIM_TIMEOUT + datetime.timedelta(seconds=1)):
+        stored = submit(session_id, {1: "yes"})
+        again = submit(session_id, {1: "yes"})
+    assert stored.pk == again.pk and Response.objects.count() == 1
+    assert Answer.objects.filter(response=stored).count() == 2
+    assert not SubmissionClaim.objects.exists()
+
+
+def test_a_stored_submission_leaves_no_claim_and_a_retry_gets_the_same_response(session):
+    session_id = session_for_code(session).pk
+    first = submit(session_id, {1: "yes", 2: "no"})
+    assert not SubmissionClaim.objects.exists()
+    assert submit(session_id, {1: "yes", 2: "no"}).pk == first.pk
+    with pytest.raises(SubmissionConflict):
+        submit(session_id, {1: "no", 2: "no"})
+    assert Response.objects.count() == 1
+
+
+def test_a_refused_submission_releases_its_claim(session):
+    session_id = session_for_code(session).pk
+    with pytest.raises(ScreeningError):
+        submit(session_id, {7: "yes"})  # no such item
+    assert not SubmissionClaim.objects.exists()
+    assert submit(session_id, {1: "yes"}).idempotency_key == "k1"
+
+
+def _reviewed(code: str) -> tuple[Tablet, str]:
+    tablet = Tablet()
+    tablet.begin(code)
+    tablet.answer(1, "yes")
+    tablet.answer(2, "", action="skip")
+    html = tablet.review()
+    return tablet, re.search(r'name="key" value="([^"]+)"', html).group(1)
+
+
+def test_the_kiosk_answers_409_to_a_double_tap_in_flight_and_thanks_once_it_is_stored(session):
+    tablet, key = _reviewed(session)
+    in_flight(key, "sv", {1: "yes"})
+    answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 409
+    assert Texts(None, "sv")["submit_in_flight"] in answer.content.decode()
+    assert KIOSK in tablet.client.session  # the turn is kept for the next tap
+    assert not Response.objects.exists()
+    # The first request finishes (here: its claim expires and this tap stores the answers).
+    with time_machine.travel(timezone.now() + CLAIM_TIMEOUT + datetime.timedelta(seconds=1)):
+        done = tablet.post(reverse("kiosk:submit"), {"key": key})
+        again = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert done.status_code == again.status_code == 302
+    assert done.url == again.url == reverse("kiosk:thanks")
+    assert Response.objects.get().idempotency_key == key
+    assert Answer.objects.get(item__number=1).option == "yes"
+
+
+def test_the_kiosk_answers_422_to_other_answers_under_a_key_in_flight(session):
+    tablet, key = _reviewed(session)
+    in_flight(key, "sv", {1: "no"})
+    answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 422
+    assert not Response.objects.exists()
