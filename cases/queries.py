@@ -24,6 +24,7 @@ from audit.services import Access, access_log, access_log_many
 from consent import policy
 from consent.policy import Basis, Decision, Purpose
 from families.models import Child
+from samverkan.charts import Chart
 
 from .models import Action, Concern, Referral, ReportOfConcern
 
@@ -280,63 +281,15 @@ def team_lead_times(team: Team, *, today: datetime.date | None = None) -> LeadTi
     return LeadTimes([quarter_label(q) for q in quarters], rows, limit)
 
 
-CHART_LABEL_WIDTH, CHART_BAR_SPACE, CHART_ROW = 80, 440, 26
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    """One line of the inline SVG bar chart: a service heading, or one quarter's bar."""
-
-    y: int
-    label: str
-    heading: bool = False
-    width: float = 0
-    value: float | None = None  # the median; None for a suppressed cell
-
-    @property
-    def text_y(self) -> int:
-        return self.y + 17
-
-    @property
-    def bar_y(self) -> int:
-        return self.y + 4
-
-    @property
-    def bar_x(self) -> int:
-        return CHART_LABEL_WIDTH
-
-    @property
-    def value_x(self) -> float:
-        return CHART_LABEL_WIDTH + self.width + 6
-
-
-@dataclass(frozen=True)
-class Chart:
-    rows: list[ChartRow]
-    height: int
-    width: int = CHART_LABEL_WIDTH + CHART_BAR_SPACE + 60
-
-
 def lead_time_chart(stats: LeadTimes) -> Chart:
-    """Where each bar goes: lengths scale to the longest median; a suppressed cell gets no
-    bar, only the dash."""
-    scale = CHART_BAR_SPACE / stats.longest if stats.longest else 0
-    rows: list[ChartRow] = []
-    y = 0
+    """Bars scale to the longest median; a suppressed cell gets no bar, only the dash."""
+    chart = Chart(label_width=80, bar_space=440)
     for name, cells in stats.rows:
-        rows.append(ChartRow(y=y, label=name, heading=True))
-        y += CHART_ROW
+        chart.heading(name)
         for quarter, cell in zip(stats.quarters, cells, strict=True):
             if cell is None:
                 continue
             median = cell.median_days
-            rows.append(
-                ChartRow(
-                    y=y,
-                    label=quarter,
-                    width=round((median or 0) * scale, 1),
-                    value=median,
-                )
-            )
-            y += CHART_ROW
-    return Chart(rows, y + 4)
+            fraction = (median or 0) / stats.longest if stats.longest else 0
+            chart.bar(quarter, fraction, median)
+    return chart

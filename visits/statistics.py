@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
+from samverkan.charts import Chart
 from screening.statistics import Share, suppress
 
 from .eligibility import area_condition, eligible_children
@@ -215,57 +216,16 @@ def _area_rows(
 
 # --- The chart ---------------------------------------------------------------------------------
 
-CHART_LABEL_WIDTH, CHART_BAR_SPACE, CHART_ROW = 190, 300, 26
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    """One line of the inline SVG bar chart: a heading, or one share as a bar of 0-100 %."""
-
-    y: int
-    label: str
-    heading: bool = False
-    percent: int | None = None  # None: hidden (a small cell), no bar
-
-    @property
-    def width(self) -> float:
-        return round((self.percent or 0) * CHART_BAR_SPACE / 100, 1)
-
-    @property
-    def text_y(self) -> int:
-        return self.y + 17
-
-    @property
-    def bar_y(self) -> int:
-        return self.y + 4
-
-    @property
-    def bar_x(self) -> int:
-        return CHART_LABEL_WIDTH
-
-    @property
-    def value_x(self) -> float:
-        return CHART_LABEL_WIDTH + self.width + 6
-
-
-@dataclass(frozen=True)
-class Chart:
-    rows: list[ChartRow]
-    height: int
-    width: int = CHART_LABEL_WIDTH + CHART_BAR_SPACE + 60
-
 
 def coverage_chart(figures: Coverage) -> Chart:
     """Share enrolled per area and share done on time per visit, as bars."""
-    rows: list[ChartRow] = []
-    y = 0
+    chart = Chart(label_width=190, bar_space=300)
     for heading, lines in (
         (_("Share of eligible families enrolled"), [r.enrolled for r in figures.areas]),
         (_("Share of due visits done on time"), [r.on_time for r in figures.visits]),
     ):
-        rows.append(ChartRow(y=y, label=heading, heading=True))
-        y += CHART_ROW
+        chart.heading(heading)
         for share in lines:
-            rows.append(ChartRow(y=y, label=share.label, percent=share.percent))
-            y += CHART_ROW
-    return Chart(rows, y + 4)
+            percent = share.percent
+            chart.bar(share.label, None if percent is None else percent / 100, percent)
+    return chart
