@@ -149,13 +149,20 @@ def minutes_save(
     if contact_person is not None and meeting.team not in policy.teams_of(contact_person):
         raise MeetingError(_("The contact person must be a member of the team."))
     with transaction.atomic():
-        # The open-meeting condition rides in the same UPDATE as the version check, so a save
-        # racing the coordinator's close cannot write into minutes that are already locked.
-        updated = AgendaItem.objects.filter(
-            pk=item.pk, version=version, meeting__closed_at__isnull=True
+        # The meeting's row lock orders this save after a racing close and after other saves
+        # of its minutes, so the version check below sees the committed row. (A join to the
+        # meeting inside the UPDATE let two saves of the same version both through on
+        # PostgreSQL: the joined row is read as the statement began. bench/concurrent_edits.py)
+        closed_at = (
+            Meeting.objects.select_for_update()
+            .values_list("closed_at", flat=True)
+            .get(pk=meeting.pk)
+        )
+        updated = closed_at is None and AgendaItem.objects.filter(
+            pk=item.pk, version=version
         ).update(discussion=discussion, decisions=decisions, version=F("version") + 1)
         if not updated:
-            if Meeting.objects.filter(pk=meeting.pk, closed_at__isnull=False).exists():
+            if closed_at is not None:
                 raise MeetingError(
                     _("The meeting is closed: correct its minutes with an amendment.")
                 )

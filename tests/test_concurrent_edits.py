@@ -1,0 +1,50 @@
+"""No lost updates under concurrent edits: 8 editors x 10 edits at once on one SIP and on one
+meeting agenda item's minutes, each a thread with its own connection to a real database of
+its own (bench/concurrent_edits.py in its quick form; pytest-django's transactional database
+cannot be used, as the audit triggers refuse its flush).
+
+The database is the suite's kind: a SQLite file, or a fresh PostgreSQL database on the server
+of DATABASE_URL. The full run (8, 16, 32 editors x 200 edits, and the plain-save() baseline)
+is `bench/concurrent_edits.py`, run by `make bench`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def test_concurrent_editors_lose_no_update_on_plans_or_minutes(tmp_path: Path) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    db = "postgres" if url.startswith(("postgres", "pgsql")) else "sqlite"
+    out = tmp_path / "edits.json"
+    result = subprocess.run(  # noqa: S603 - our own bench script
+        [
+            sys.executable,
+            str(PROJECT_DIR / "bench" / "concurrent_edits.py"),
+            f"--db={db}",
+            "--editors=8",
+            "--edits=10",
+            "--no-baseline",
+            "--fast-schema",
+            f"--out={out}",
+        ],
+        cwd=PROJECT_DIR,
+        env={k: v for k, v in os.environ.items() if k != "SAMVERKAN_TESTING"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.exists(), result.stdout + result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["vendor"] == ("postgresql" if db == "postgres" else "sqlite")
+    for round_ in report["rounds"]:
+        assert round_["lost_updates"] == 0, round_
+        assert round_["acknowledged"] + round_["refused_conflicts"] == 8 * 10, round_
+        assert round_["acknowledged"] > 0 and round_["ok"], round_
+    assert report["pass"] and result.returncode == 0, result.stdout + result.stderr
