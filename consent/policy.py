@@ -530,3 +530,24 @@ def statistics_programmes(user: User):  # type: ignore[no-untyped-def]
         Q(partner_unit__in=units)
         | Q(municipality__in=units.filter(sector=Sector.CHILD_HEALTH).values("municipality"))
     )
+
+
+# --- Regional statistics ----------------------------------------------------------------------
+
+
+def statistics_regions(user: User):  # type: ignore[no-untyped-def]
+    """Regions whose regional statistics (`reports`) `user` may see: those in which the user
+    is a current *manager* (`Membership.is_manager`) of a unit, a unit of the region itself or
+    one serving a municipality of the region. The figures are counts with small cells
+    suppressed, never a child, so no consent is involved; everyone else sees no region (the
+    page is a 404)."""
+    from directory.models import Organisation, Unit
+
+    if not _is_professional(user):
+        return Organisation.objects.none()
+    managed = Unit.objects.filter(
+        pk__in=_current_memberships(user).filter(is_manager=True).values("unit_id")
+    )
+    return Organisation.objects.filter(kind=Organisation.Kind.REGION).filter(
+        Q(pk__in=managed.values("organisation")) | Q(pk__in=managed.values("municipality__region"))
+    )

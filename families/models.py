@@ -178,7 +178,11 @@ class Child(Person):
         verbose_name = _("child")
         verbose_name_plural = _("children")
         constraints = [_one_identifier("child")]
-        indexes = [models.Index(fields=["last_name", "first_name"], name="child_name_idx")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="child_name_idx"),
+            # Regional statistics: a region's children by BVC unit and age window.
+            models.Index(fields=["bvc_unit", "birth_date"], name="child_bvc_birth_idx"),
+        ]
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

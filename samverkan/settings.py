@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "screening",
     "plans",
     "visits",
+    "reports",
     "demo",
 ]
 

@@ -35,6 +35,7 @@ urlpatterns = [
     path("surfplatta/", include("screening.kiosk_urls")),
     path("sip/", include("plans.urls")),
     path("hembesok/", include("visits.urls")),
+    path("statistik/", include("reports.urls")),
     path("resurser/", include("directory.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),

@@ -262,7 +262,11 @@ class Response(models.Model):
     class Meta:
         verbose_name = _("response")
         verbose_name_plural = _("responses")
-        indexes = [models.Index(fields=["guardian", "submitted_at"], name="response_guardian_idx")]
+        indexes = [
+            models.Index(fields=["guardian", "submitted_at"], name="response_guardian_idx"),
+            # Regional statistics: the responses of a period.
+            models.Index(fields=["submitted_at"], name="response_submitted_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"response {self.pk}"

@@ -1,0 +1,242 @@
+"""The regional figures counted by hand-written SQL: one statement per figure family, every
+value bound as a parameter, the same text on PostgreSQL and SQLite except for the number of
+days between two timestamps.
+
+This is the benchmark's bare baseline for `statistics.regional_statistics` (what the ORM's
+queries cost above the SQL they need) and a check on them: a test asserts that both count the
+same on generated populations. The definitions are those in `statistics`' docstring; medians
+use the same window query (see there).
+
+Only fixed fragments of this module and `%s` placeholders are formatted into the statements
+(hence the `noqa: S608`); every value, from a municipality id to a postal-code prefix, is bound.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db import connection
+
+from visits.models import Enrolment, ProgrammeArea
+
+from .figures import (
+    DOMAINS,
+    Figures,
+    Frame,
+    born_between,
+    complete,
+    lead_medians,
+    medians,
+    period_bounds,
+)
+
+EMPTY = "''"
+ENROLLED = (Enrolment.Status.ACCEPTED, Enrolment.Status.ENDED)
+
+
+def _days(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0 AS double precision)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _in(values: Sequence[object]) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _moment(value: datetime.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _day(value: datetime.date) -> object:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _rows(sql: str, params: Sequence[object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
+    munis, occasions = frame.municipality_ids, frame.occasions
+    windows = [born_between(o.min_age_days, o.max_age_days, start, end) for o in occasions]
+    columns, params = [], []
+    for occasion, (lo, hi) in zip(occasions, windows, strict=True):
+        columns.append("COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s THEN 1 END)")
+        columns.append(
+            "COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s AND EXISTS ("
+            " SELECT 1 FROM screening_response r"
+            " JOIN screening_screening s ON s.id = r.screening_id"
+            " WHERE s.child_id = ch.id AND s.occasion_id = %s) THEN 1 END)"
+        )
+        params += [_day(lo), _day(hi), _day(lo), _day(hi), occasion.pk]
+    sql = (
+        f"SELECT u.municipality_id, {', '.join(columns)}"  # noqa: S608
+        " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
+        f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
+        " GROUP BY u.municipality_id"
+    )
+    params += [*munis, _day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
+    found = {}
+    for muni, *counts in _rows(sql, params):
+        for i, occasion in enumerate(occasions):
+            found[occasion.pk, muni] = (counts[2 * i], counts[2 * i + 1])
+    return found
+
+
+def _domains(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
+    positive = ", ".join(
+        "COUNT(CASE WHEN EXISTS ("
+        " SELECT 1 FROM screening_answer a JOIN screening_item i ON i.id = a.item_id"
+        " WHERE a.response_id = r.id AND a.positive AND i.domain = %s) THEN 1 END)"
+        for _domain in DOMAINS
+    )
+    sql = (
+        f"SELECT u.municipality_id, COUNT(*), {positive}"  # noqa: S608
+        " FROM screening_response r"
+        " JOIN screening_screening s ON s.id = r.screening_id"
+        " JOIN directory_unit u ON u.id = s.unit_id"
+        f" WHERE u.municipality_id IN {_in(munis)}"
+        " AND r.submitted_at >= %s AND r.submitted_at < %s"
+        " GROUP BY u.municipality_id"
+    )
+    rows = _rows(sql, [*DOMAINS, *munis, _moment(since), _moment(until)])
+    return {muni: dict(zip(("responses", *DOMAINS), counts, strict=True)) for muni, *counts in rows}
+
+
+def _middle(inner: str, place: str, group: str | None, value: str) -> str:
+    """Only the middle rows of each group (or of all rows, `group` None), ordered by value,
+    per place and for the region."""
+    per_place = f"{place}, {group}" if group else place
+    per_group = f"PARTITION BY {group} " if group else ""
+    return (
+        "SELECT place, grp, value, rn, n, region_rn, region_n FROM ("  # noqa: S608
+        f" SELECT {place} AS place, {group or EMPTY} AS grp, {value} AS value,"
+        f" ROW_NUMBER() OVER (PARTITION BY {per_place} ORDER BY {value}) AS rn,"
+        f" COUNT(*) OVER (PARTITION BY {per_place}) AS n,"
+        f" ROW_NUMBER() OVER ({per_group}ORDER BY {value}) AS region_rn,"
+        f" COUNT(*) OVER ({per_group.strip()}) AS region_n"
+        f" {inner}) ordered"
+        " WHERE (n <= 2 * rn AND n >= 2 * rn - 2)"
+        " OR (region_n <= 2 * region_rn AND region_n >= 2 * region_rn - 2)"
+    )
+
+
+def _lead_times(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
+    inner = (
+        "FROM cases_referral f"
+        " JOIN cases_concern c ON c.id = f.concern_id"
+        " JOIN directory_unit u ON u.id = f.unit_id"
+        " JOIN directory_service v ON v.id = f.service_id"
+        f" WHERE u.municipality_id IN {_in(munis)}"
+        " AND f.sent_at >= %s AND f.sent_at < %s AND f.first_contact_at IS NOT NULL"
+    )
+    sql = _middle(inner, "u.municipality_id", "v.kind", _days("f.first_contact_at", "c.created_at"))
+    places: dict = {}
+    region: dict = {}
+    lead_medians(_rows(sql, [*munis, _moment(since), _moment(until)]), places, region)
+    return medians(places) | medians(region)
+
+
+def _home_visits(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
+    columns, params = [], []
+    first_born = (
+        "NOT EXISTS (SELECT 1 FROM families_custody older"
+        " JOIN families_custody mine ON mine.guardian_id = older.guardian_id"
+        " JOIN families_child o ON o.id = older.child_id"
+        " WHERE mine.child_id = ch.id AND o.birth_date < ch.birth_date)"
+    )
+    counted = []
+    for programme in frame.programmes:
+        areas = list(programme.areas.all())
+        if not areas:
+            continue
+        places = []
+        for area in areas:
+            place = "REPLACE(ch.postal_code, ' ', '') LIKE %s"
+            params.append(area.postal_code_prefix + "%")
+            if area.rule == ProgrammeArea.Rule.FIRST_TIME_PARENTS:
+                place += f" AND {first_born}"
+            places.append(f"({place})")
+        eligible = f"ch.birth_date >= %s AND ({' OR '.join(places)})"
+        area_params = params[-len(areas) :]
+        del params[-len(areas) :]
+        columns.append(f"COUNT(CASE WHEN {eligible} THEN 1 END)")
+        columns.append(
+            f"COUNT(CASE WHEN {eligible} AND EXISTS (SELECT 1 FROM visits_enrolment e"  # noqa: S608
+            " WHERE e.child_id = ch.id AND e.programme_id = %s"
+            f" AND e.status IN {_in(ENROLLED)}) THEN 1 END)"
+        )
+        born_from = _day(programme.children_born_from)
+        params += [born_from, *area_params, born_from, *area_params, programme.pk, *ENROLLED]
+        counted.append(programme)
+    if not counted:
+        return {}
+    munis = frame.municipality_ids
+    sql = (
+        f"SELECT {', '.join(columns)}"  # noqa: S608
+        " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
+        f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
+    )
+    (counts,) = _rows(sql, [*params, *munis, _day(start), _day(end)])
+    result: dict[int, tuple[int, int]] = {}
+    for i, programme in enumerate(counted):
+        eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
+        result[programme.municipality_id] = (
+            eligible_n + counts[2 * i],
+            enrolled_n + counts[2 * i + 1],
+        )
+    return result
+
+
+def _plans(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
+    sql = (
+        "SELECT u.municipality_id,"  # noqa: S608
+        " COUNT(CASE WHEN p.started_at >= %s THEN 1 END),"
+        " COUNT(CASE WHEN p.ended_at IS NULL OR p.ended_at >= %s THEN 1 END)"
+        " FROM plans_plan p JOIN directory_unit u ON u.id = p.started_unit_id"
+        f" WHERE u.municipality_id IN {_in(munis)} AND p.started_at < %s"
+        " GROUP BY u.municipality_id"
+    )
+    rows = _rows(sql, [_moment(since), _moment(since), *munis, _moment(until)])
+    return {muni: (started, active) for muni, started, active in rows if started or active}
+
+
+def _first_versions(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
+    inner = (
+        "FROM plans_planversion pv"
+        " JOIN plans_plan p ON p.id = pv.plan_id"
+        " JOIN directory_unit u ON u.id = p.started_unit_id"
+        f" WHERE pv.number = 1 AND u.municipality_id IN {_in(munis)}"
+        " AND p.started_at >= %s AND p.started_at < %s"
+    )
+    sql = _middle(inner, "u.municipality_id", None, _days("pv.created_at", "p.started_at"))
+    places: dict = {}
+    region: dict = {}
+    lead_medians(_rows(sql, [*munis, _moment(since), _moment(until)]), places, region)
+    return {place: found for (_group, place), found in (medians(places) | medians(region)).items()}
+
+
+def collect_figures_sql(
+    frame: Frame, period_start: datetime.date, period_end: datetime.date
+) -> Figures:
+    """The raw counts over `frame`, as `statistics.collect_figures` counts them."""
+    munis = frame.municipality_ids
+    occasions = tuple(o.pk for o in frame.occasions)
+    if not munis:
+        return complete(Figures((), occasions))
+    since, until = period_bounds(period_start, period_end)
+    return complete(
+        Figures(
+            municipalities=tuple(munis),
+            occasions=occasions,
+            coverage=_coverage(frame, period_start, period_end) if occasions else {},
+            domains=_domains(munis, since, until),
+            lead_times=_lead_times(munis, since, until),
+            home_visits=_home_visits(frame, period_start, period_end),
+            plans=_plans(munis, since, until),
+            first_versions=_first_versions(munis, since, until),
+        )
+    )
