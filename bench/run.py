@@ -1,0 +1,521 @@
+# ruff: noqa: S603, S607, S608 -- runs our own tools with our own arguments, on loopback
+"""`make bench`: the benchmark suite against PostgreSQL, gunicorn and locust, on loopback only.
+
+    .venv/bin/python bench/run.py [--duration 300] [--skip-large]
+
+Writes bench/results/<figure>.json (raw numbers, ratio, goal, pass or miss), then
+docs/performance.md through bench/report.py. Every figure is a ratio of two measurements
+taken in the same run. Bounded: each locust run has a time limit and a fixed number of
+requests; gunicorn is stopped at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+RESULTS = ROOT / "bench" / "results"
+WORK = ROOT / "var" / "bench"
+PG = "postgres://postgres@127.0.0.1:5432/"
+SMALL, LARGE = "samverkan_population_20k", "samverkan_population"
+SMALL_N, LARGE_N = 20_000, 2_000_000
+RUN_DB = "samverkan_bench_run"  # a fresh copy of the 20k population, written to by the bench
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = _free_port()
+SECRET = secrets.token_urlsafe(40)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atqc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def db_exists(name: str) -> bool:
+    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def env_for(db: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": PG + db,
+        "SECRET_KEY": SECRET,
+        "DEBUG": "0",
+        "SAMVERKAN_TESTING": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def manage(db: str, *args: str) -> None:
+    env = {**env_for(db), "SAMVERKAN_DEMO": "1"}
+    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare(db: str, step: str, *args: str) -> Any:
+    out = WORK / f"{step}-{db}.json"
+    subprocess.run(
+        [str(BIN / "python"), "-m", "bench.prepare", step, "--out", str(out), *args],
+        cwd=ROOT,
+        env=env_for(db),
+        check=True,
+    )
+    return json.loads(out.read_text())
+
+
+def children(db: str) -> int:
+    if not db_exists(db):
+        return -1
+    try:
+        return int(psql("SELECT count(*) FROM families_child", db))
+    except subprocess.CalledProcessError:
+        return -1
+
+
+def has_generator() -> bool:
+    return (ROOT / "demo" / "management" / "commands" / "generate_population.py").exists()
+
+
+def ensure_population(db: str, n: int, build: bool) -> dict[str, Any]:
+    """Reuse the database when its number of children matches; else build it (when allowed)."""
+    found = children(db)
+    if found >= n * 0.95:
+        return {"database": db, "children": found, "reused": True}
+    if not build:
+        return {"database": db, "children": found, "reused": False, "missing": True}
+    log(f"building {db} with {n} children (this run only: later runs reuse it)")
+    started = time.monotonic()
+    if db_exists(db):
+        psql(f'DROP DATABASE "{db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{db}"')
+    manage(db, "migrate", "--no-input", "-v0")
+    if has_generator():
+        manage(db, "generate_population", "--children", str(n))
+        how = "generate_population"
+    else:
+        manage(db, "load_demo", "-v0")
+        how = "load_demo (generate_population does not exist yet)"
+    return {
+        "database": db,
+        "children": children(db),
+        "reused": False,
+        "built_with": how,
+        "build_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def fresh_copy(template: str, db: str) -> None:
+    if db_exists(db):
+        psql(f'DROP DATABASE "{db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+
+
+class Server:
+    """gunicorn with the production WSGI app and `workers` processes, on loopback."""
+
+    def __init__(self, db: str, workers: int = 2) -> None:
+        self.db, self.workers = db, workers
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "samverkan.wsgi",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env_for(self.db),
+            start_new_session=True,
+        )
+        for _ in range(120):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{PORT}/healthz", headers={"X-Forwarded-Proto": "https"}
+                )
+                if urllib.request.urlopen(request, timeout=2).status == 200:  # noqa: S310
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not answer /healthz")
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        if self.proc is None:
+            return []
+        return [child.pid for child in psutil.Process(self.proc.pid).children()]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def locust(mode: str, world: Path, users: int, seconds: int, requests: int = 0) -> list[list[Any]]:
+    events = WORK / f"events-{mode}.json"
+    events.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "BENCH_MODE": mode,
+        "BENCH_WORLD": str(world),
+        "BENCH_EVENTS": str(events),
+        "BENCH_REQUESTS": str(requests),
+    }
+    subprocess.run(
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "-u",
+            str(users),
+            "-r",
+            str(min(users, 10)),
+            "-t",
+            f"{seconds}s",
+            "--stop-timeout",
+            "10",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        timeout=seconds + 120,
+    )
+    return json.loads(events.read_text()) if events.exists() else []
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def throughput(records: list[list[Any]]) -> dict[str, Any]:
+    ok = [r for r in records if 200 <= r[3] < 400 and not r[4]]
+    if len(ok) < 2:
+        return {"requests": len(records), "ok": len(ok), "per_second": 0.0}
+    start = min(r[1] for r in ok)
+    end = max(r[1] + r[2] / 1000 for r in ok)
+    durations = [r[2] for r in ok]
+    return {
+        "requests": len(records),
+        "ok": len(ok),
+        "errors": len(records) - len(ok),
+        "seconds": round(end - start, 2),
+        "per_second": round(len(ok) / (end - start), 1),
+        "p50_ms": round(statistics.median(durations), 1),
+        "p95_ms": round(pct(durations, 95), 1),
+    }
+
+
+def write(name: str, data: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
+    log(f"{name}: {data.get('summary', '')}")
+
+
+def per_page(records: list[list[Any]]) -> dict[str, dict[str, Any]]:
+    pages: dict[str, list[list[Any]]] = {}
+    for record in records:
+        pages.setdefault(record[0], []).append(record)
+    out = {}
+    for name, rows in sorted(pages.items()):
+        durations = [r[2] for r in rows]
+        out[name] = {
+            "requests": len(rows),
+            "errors": sum(1 for r in rows if r[4] or not 200 <= r[3] < 400),
+            "p50_ms": round(statistics.median(durations), 1),
+            "p95_ms": round(pct(durations, 95), 1),
+        }
+    return out
+
+
+def sample_memory(server: Server, stop: threading.Event, samples: list[float]) -> None:
+    import psutil
+
+    while not stop.is_set():
+        for pid in server.worker_pids():
+            with contextlib.suppress(psutil.Error):
+                samples.append(psutil.Process(pid).memory_info().rss / 2**20)
+        stop.wait(2)
+
+
+# --- The figures ------------------------------------------------------------------------------
+
+
+def kiosk_ratio(world_file: Path, count: int) -> None:
+    users = 8
+    insert = throughput(locust("insert", world_file, users, 120, requests=count))
+    kiosk = throughput(locust("kiosk", world_file, users, 120))
+    ratio = kiosk["per_second"] / insert["per_second"] if insert["per_second"] else 0.0
+    write(
+        "kiosk-submission",
+        {
+            "figure": "Kiosk submission end to end vs a bare one-INSERT view (throughput)",
+            "goal": ">= 0.7",
+            "ratio": round(ratio, 3),
+            "pass": ratio >= 0.7,
+            "raw": {"kiosk": kiosk, "baseline_insert": insert, "concurrent_users": users},
+            "summary": f"{kiosk['per_second']}/s vs {insert['per_second']}/s = {ratio:.2f}",
+        },
+    )
+
+
+def pages_at(db: str, seconds: int) -> dict[str, Any]:
+    world = prepare(db, "world", "--nurses", "1", "--coordinators", "1", "--editors", "0")
+    world_file = WORK / f"world-pages-{db}.json"
+    world_file.write_text(json.dumps(world))
+    queries = prepare(db, "queries", "--world", str(world_file))
+    with Server(db):
+        records = locust("pages", world_file, 2, seconds)
+    return {
+        "children": world["children"],
+        "nurse_unit_children": world["nurses"][0]["unit_children"] if world["nurses"] else None,
+        "pages": per_page(records),
+        "queries": queries,
+    }
+
+
+def scale_figure(small: dict[str, Any], large: dict[str, Any] | None, why: str) -> None:
+    if large is None:
+        write(
+            "pages-at-scale",
+            {
+                "figure": "Nurse's worklist, start page, To do and meeting page: p95 at 2M vs 20k",
+                "goal": "<= 1.2, same query count",
+                "ratio": None,
+                "pass": None,
+                "raw": {"small": small},
+                "why": why,
+                "summary": f"not measured at 2M: {why}",
+            },
+        )
+        return
+    ratios, same_queries = {}, True
+    for name, page in small["pages"].items():
+        other = large["pages"].get(name)
+        if other:
+            ratios[name] = round(other["p95_ms"] / page["p95_ms"], 3)
+        q_small = small["queries"].get(name, {}).get("queries")
+        q_large = large["queries"].get(name, {}).get("queries")
+        same_queries &= q_small == q_large
+    worst = max(ratios.values()) if ratios else float("nan")
+    write(
+        "pages-at-scale",
+        {
+            "figure": "Nurse's worklist, start page, To do and meeting page: p95 at 2M vs 20k",
+            "goal": "<= 1.2, same query count",
+            "ratio": worst,
+            "ratios": ratios,
+            "same_query_count": same_queries,
+            "pass": worst <= 1.2 and same_queries,
+            "raw": {"small": small, "large": large},
+            "summary": f"worst page ratio {worst}, same queries: {same_queries}",
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=300, help="load test seconds")
+    parser.add_argument("--kiosk", type=int, default=1500, help="submissions in the ratio")
+    parser.add_argument("--pages-seconds", type=int, default=30)
+    parser.add_argument("--small", default=SMALL)
+    parser.add_argument("--small-children", type=int, default=SMALL_N)
+    parser.add_argument("--build-large", action="store_true", help="build the 2M database")
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    small = ensure_population(args.small, args.small_children, build=True)
+    large = (
+        {"database": LARGE, "missing": True, "children": -1}
+        if args.skip_large
+        else ensure_population(LARGE, LARGE_N, build=args.build_large)
+    )
+    write("bench-databases", {"small": small, "large": large, "summary": f"{small} / {large}"})
+    log(f"copying {args.small} to {RUN_DB}")
+    fresh_copy(args.small, RUN_DB)
+
+    # (a) kiosk submission vs the bare INSERT, (d) audit, (c) statistics: on the 20k copy.
+    log("preparing users, sessions and kiosk turns")
+    world = prepare(RUN_DB, "world", "--kiosk", str(args.kiosk))
+    world_file = WORK / "world-kiosk.json"
+    world_file.write_text(json.dumps(world))
+    with Server(RUN_DB):
+        log(f"kiosk ratio: {len(world['kiosk'])} submissions vs as many INSERTs")
+        kiosk_ratio(world_file, len(world["kiosk"]))
+
+    log("audit overhead")
+    audit = prepare(RUN_DB, "audit", "--rounds", "300")
+    write(
+        "audit-overhead",
+        {
+            "figure": "Audit overhead per access event (p50)",
+            "goal": "<= 1 ms",
+            "ratio": round(audit["overhead_p50_ms"], 3),
+            "unit": "ms",
+            "pass": audit["overhead_p50_ms"] <= 1.0,
+            "raw": audit,
+            "summary": f"{audit['overhead_p50_ms']:.3f} ms",
+        },
+    )
+
+    log("regional statistics")
+    regional = prepare(RUN_DB, "statistics", "--rounds", "5")
+    if regional.get("measured"):
+        ratio = regional["p50_ms"] / regional["p50_sql_ms"]
+        write(
+            "regional-statistics",
+            {
+                "figure": "Regional statistics vs the hand-written SQL aggregate",
+                "goal": "<= 1.5 and < 1 s",
+                "ratio": round(ratio, 3),
+                "pass": ratio <= 1.5 and regional["max_ms"] < 1000,
+                "raw": regional,
+                "summary": f"{regional['p50_ms']:.0f} ms vs {regional['p50_sql_ms']:.0f} ms",
+            },
+        )
+    else:
+        write(
+            "regional-statistics",
+            {
+                "figure": "Regional statistics vs the hand-written SQL aggregate",
+                "goal": "<= 1.5 and < 1 s",
+                "ratio": None,
+                "pass": None,
+                "why": regional.get("why"),
+                "summary": regional.get("why"),
+            },
+        )
+
+    # The load test, with the memory of the workers sampled throughout.
+    log(f"load test: 50 users, {args.duration} s")
+    world = prepare(RUN_DB, "world")
+    world_file = WORK / "world-mix.json"
+    world_file.write_text(json.dumps(world))
+    samples: list[float] = []
+    stop = threading.Event()
+    with Server(RUN_DB) as server:
+        sampler = threading.Thread(target=sample_memory, args=(server, stop, samples))
+        sampler.start()
+        try:
+            records = locust("mix", world_file, 50, args.duration)
+        finally:
+            stop.set()
+            sampler.join()
+    pages = per_page(records)
+    errors = sum(p["errors"] for p in pages.values())
+    durations = [r[2] for r in records]
+    p95 = pct(durations, 95)
+    write(
+        "load-test",
+        {
+            "figure": "Load test: 2 app processes, 50 users, realistic mix",
+            "goal": "0 errors, page p95 <= 200 ms",
+            "ratio": round(p95, 1),
+            "unit": "ms",
+            "pass": errors == 0 and p95 <= 200,
+            "raw": {
+                "seconds": args.duration,
+                "users": 50,
+                "requests": len(records),
+                "errors": errors,
+                "error_samples": sorted({f"{r[0]}: {r[3]} {r[4]}" for r in records if r[4]})[:20],
+                "p50_ms": round(statistics.median(durations), 1) if durations else None,
+                "p95_ms": round(p95, 1),
+                "per_page": pages,
+                "people": {k: len(world[k]) for k in ("nurses", "coordinators", "editors")},
+            },
+            "summary": f"{len(records)} requests, {errors} errors, p95 {p95:.0f} ms",
+        },
+    )
+    peak = max(samples) if samples else float("nan")
+    write(
+        "worker-memory",
+        {
+            "figure": "Resident memory per gunicorn worker under load (peak)",
+            "goal": "<= 150 MB",
+            "ratio": round(peak, 1),
+            "unit": "MB",
+            "pass": peak <= 150,
+            "raw": {
+                "samples": len(samples),
+                "median_mb": round(statistics.median(samples), 1) if samples else None,
+                "peak_mb": round(peak, 1),
+            },
+            "summary": f"peak {peak:.0f} MB",
+        },
+    )
+
+    # (b) the same pages at 20k and 2M children.
+    log("pages at 20k")
+    small_pages = pages_at(RUN_DB, args.pages_seconds)
+    if large.get("missing"):
+        why = (
+            f"the {LARGE} database ({LARGE_N} children) does not exist; "
+            "`make bench BENCH_ARGS=--build-large` builds it (long: see population.json)"
+        )
+        scale_figure(small_pages, None, why)
+    else:
+        log("pages at 2M")
+        scale_figure(small_pages, pages_at(LARGE, args.pages_seconds), "")
+
+    log(f"done in {time.monotonic() - started:.0f} s; writing docs/performance.md")
+    subprocess.run([str(BIN / "python"), str(ROOT / "bench" / "report.py")], check=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
