@@ -126,13 +126,15 @@ def _run_threads(count: int, work: Any) -> float:
 
 
 def plan_round(world: dict[str, Any], editors: int, edits: int) -> dict[str, Any]:
+    from django.db import OperationalError
+
     from demo.management.commands.bench_world import request_as
     from directory.models import Organisation, Professional
     from plans import services
     from plans.models import Plan, PlanVersion
 
     acknowledged: list[tuple[int, int, str]] = []
-    refused = [0]
+    refused, busy = [0], [0]
     lock = threading.Lock()
     municipality = Organisation.objects.get(pk=world["municipality"])
 
@@ -158,6 +160,10 @@ def plan_round(world: dict[str, Any], editors: int, edits: int) -> dict[str, Any
                 with lock:
                     refused[0] += 1
                 continue
+            except OperationalError:  # SQLite: waited out the busy timeout; not saved
+                with lock:
+                    busy[0] += 1
+                continue
             with lock:
                 acknowledged.append((based_on, version.number, marker))
 
@@ -177,6 +183,7 @@ def plan_round(world: dict[str, Any], editors: int, edits: int) -> dict[str, Any
         "seconds": round(seconds, 2),
         "acknowledged": len(acknowledged),
         "refused_conflicts": refused[0],
+        "refused_database_busy": busy[0],
         "lost_updates": len(lost),
         "versions_stored": len(stored),
         "versions_unique_and_contiguous": numbers == list(range(2, 2 + len(acknowledged))),
@@ -191,13 +198,15 @@ def plan_round(world: dict[str, Any], editors: int, edits: int) -> dict[str, Any
 def minutes_round(
     world: dict[str, Any], editors: int, edits: int, *, optimistic: bool = True
 ) -> dict[str, Any]:
+    from django.db import OperationalError
+
     from demo.management.commands.bench_world import request_as
     from directory.models import Professional
     from meetings import services
     from meetings.models import AgendaItem
 
     acknowledged: list[str] = []
-    refused = [0]
+    refused, busy = [0], [0]
     lock = threading.Lock()
     start_version = AgendaItem.objects.get(pk=world["item"]).version
 
@@ -225,9 +234,18 @@ def minutes_round(
                     with lock:
                         refused[0] += 1
                     continue
+                except OperationalError:  # SQLite: waited out the busy timeout; not saved
+                    with lock:
+                        busy[0] += 1
+                    continue
             else:
                 item.discussion = text
-                item.save(update_fields=["discussion"])  # last write wins
+                try:
+                    item.save(update_fields=["discussion"])  # last write wins
+                except OperationalError:
+                    with lock:
+                        busy[0] += 1
+                    continue
             with lock:
                 acknowledged.append(line)
 
@@ -242,6 +260,7 @@ def minutes_round(
         "seconds": round(seconds, 2),
         "acknowledged": len(acknowledged),
         "refused_conflicts": refused[0],
+        "refused_database_busy": busy[0],
         "lost_updates": len(lost),
         "lost_share": round(len(lost) / len(acknowledged), 3) if acknowledged else 0.0,
         "final_version": item.version,

@@ -72,7 +72,9 @@ def logged_in_session(user: Any) -> str:
 
 def build_crash_world(children: int, sessions: int) -> dict[str, Any]:
     from consent.policy import Purpose
+    from demo.identity_numbers import fictional_personnummer
     from directory.models import Sector
+    from families.models import Child
     from screening.models import KioskSession, Screening
     from screening.services import _new_code, code_hash, occasions_for
     from tests import factories
@@ -86,11 +88,19 @@ def build_crash_world(children: int, sessions: int) -> dict[str, Any]:
     expires = timezone.now() + datetime.timedelta(days=2)
     for start in range(0, children, 200):
         with transaction.atomic():
-            for _ in range(start, min(children, start + 200)):
-                child = factories.child(
-                    bvc=cast["bvc"],
-                    school=cast["preschool"],
-                    birth=timezone.localdate() - datetime.timedelta(days=120),
+            for n in range(start, min(children, start + 200)):
+                # 20 serial numbers a day (the test series): a new birth day every 20 children.
+                birth = timezone.localdate() - datetime.timedelta(days=60 + n // 20)
+                child = Child.objects.create(
+                    identity_number=fictional_personnummer(birth, n % 20),
+                    first_name="Bänk",
+                    last_name=f"Barnsson{n}",
+                    birth_date=birth,
+                    bvc_unit=cast["bvc"],
+                    school_unit=cast["preschool"],
+                    street_address="Hemliga gatan 1",
+                    postal_code="99130",
+                    city="Ekby",
                 )
                 guardians = [factories.guardian_of(child), factories.guardian_of(child)]
                 screening = Screening.objects.create(
