@@ -272,45 +272,10 @@ def _insert(model: type[models.Model], rows: list) -> list:  # type: ignore[type
             cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608
             top = cursor.fetchone()[0]
             ids = range(top + 1, top + 1 + len(rows))
-        getters = []
-        for f in fields:
-            cached = f.is_relation
-            stamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            json = isinstance(f, models.JSONField)
-            file = isinstance(f, models.FileField)
-            default = now if stamp else f.get_default()
-            getters.append((f, f.attname, cached, stamp, json, file, default))
-        values = []
-        for pk, obj in zip(ids, rows, strict=True):
-            obj.pk = pk
-            if isinstance(obj, Row):
-                obj.id = pk
-            else:
-                obj._state.adding = False
-            row = [pk]
-            for f, attname, cached, stamp, json, file, default in getters:
-                value = getattr(obj, attname, _MISSING)
-                if value is _MISSING:
-                    value = default
-                elif value is None:
-                    if cached and not isinstance(obj, Row) and f.is_cached(obj):
-                        related = f.get_cached_value(obj)
-                        value = None if related is None else related.pk
-                        setattr(obj, attname, value)
-                    elif stamp:
-                        value = now
-                        setattr(obj, attname, value)
-                elif value.__class__ is Row or isinstance(value, models.Model):
-                    value = value.pk
-                if postgres:
-                    if json:
-                        value = jsonlib.dumps(value)
-                    elif file:
-                        value = getattr(value, "name", value) or ""
-                else:
-                    value = f.get_db_prep_save(value, connection)
-                row.append(value)
-            values.append(row)
+        if postgres and all(obj.__class__ is Row for obj in rows):
+            values = _row_values(fields, rows, ids, now)
+        else:
+            values = _instance_values(fields, rows, ids, now, postgres)
         columns = ", ".join(f'"{c}"' for c in ["id", *(f.column for f in fields)])
         if postgres:
             with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
@@ -320,6 +285,87 @@ def _insert(model: type[models.Model], rows: list) -> list:  # type: ignore[type
             marks = ", ".join(["%s"] * (len(fields) + 1))
             cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)  # noqa: S608
     return rows
+
+
+_PLAIN, _RELATION, _JSON, _FILE = range(4)
+
+
+def _row_values(fields: list, rows: list[Row], ids: list[int], now: datetime.datetime) -> list:  # type: ignore[type-arg]
+    """The fast path for `Row`s on PostgreSQL: values as psycopg dumps them."""
+    spec = []
+    for f in fields:
+        stamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        kind = _PLAIN
+        if f.is_relation:
+            kind = _RELATION
+        elif isinstance(f, models.JSONField):
+            kind = _JSON
+        elif isinstance(f, models.FileField):
+            kind = _FILE
+        spec.append((f.attname, now if stamp else f.get_default(), kind))
+    values = []
+    for pk, obj in zip(ids, rows, strict=True):
+        obj.pk = obj.id = pk
+        data = obj.__dict__
+        row = [pk]
+        for attname, default, kind in spec:
+            value = data.get(attname, default)
+            if kind == _RELATION:
+                if value is not None and value.__class__ is not int:
+                    value = value.pk
+            elif kind == _JSON:
+                value = jsonlib.dumps(value)
+            elif kind == _FILE:
+                value = getattr(value, "name", value) or ""
+            row.append(value)
+        values.append(row)
+    return values
+
+
+def _instance_values(
+    fields: list, rows: list, ids: list[int], now: datetime.datetime, postgres: bool
+) -> list:  # type: ignore[type-arg]
+    """Model instances (and every row on other databases), through the fields' own
+    conversions; foreign keys may name instances inserted before."""
+    getters = []
+    for f in fields:
+        stamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        json = isinstance(f, models.JSONField)
+        file = isinstance(f, models.FileField)
+        default = now if stamp else f.get_default()
+        getters.append((f, f.attname, f.is_relation, stamp, json, file, default))
+    values = []
+    for pk, obj in zip(ids, rows, strict=True):
+        obj.pk = pk
+        if isinstance(obj, Row):
+            obj.id = pk
+        else:
+            obj._state.adding = False
+        row = [pk]
+        for f, attname, cached, stamp, json, file, default in getters:
+            value = getattr(obj, attname, _MISSING)
+            if value is _MISSING:
+                value = default
+            elif value is None:
+                if cached and not isinstance(obj, Row) and f.is_cached(obj):
+                    related = f.get_cached_value(obj)
+                    value = None if related is None else related.pk
+                    setattr(obj, attname, value)
+                elif stamp:
+                    value = now
+                    setattr(obj, attname, value)
+            elif value.__class__ is Row or isinstance(value, models.Model):
+                value = value.pk
+            if postgres:
+                if json:
+                    value = jsonlib.dumps(value)
+                elif file:
+                    value = getattr(value, "name", value) or ""
+            else:
+                value = f.get_db_prep_save(value, connection)
+            row.append(value)
+        values.append(row)
+    return values
 
 
 # ------------------------------------------------------------------------------ directory
@@ -571,7 +617,7 @@ def _municipality_create(
             region=region,
             municipality=municipality,
             partner_unit=social,
-            children_born_from=run.anchor_date - relativedelta(years=3),
+            children_born_from=run.anchor_date - relativedelta(years=2),
         )
         _bulk(
             ProgrammeVisit,
@@ -681,7 +727,7 @@ class World:
     meetings: dict[int, list[tuple[int, datetime.datetime, bool]]]
     occasions: dict[int, list[tuple[int, int, int]]]  # region -> (occasion, min days, max days)
     version_id: int
-    items: list[tuple[int, str, list[str], list[str]]]
+    items: list[tuple[int, str, str, str]]  # (item, domain, a positive option, a negative one)
     theme_ids: list[int]
     days_0_16: int
 
@@ -791,7 +837,7 @@ def world_load(run: PopulationRun) -> World:
         occasions=dict(occasions),
         version_id=version.pk,
         items=[
-            (i.pk, i.domain, list(i.options), list(i.positive))
+            (i.pk, i.domain, i.positive[0], next(o for o in i.options if o not in i.positive))
             for i in Item.objects.filter(version=version).order_by("number")
         ],
         theme_ids=list(
@@ -1047,16 +1093,16 @@ class Batch:
                 continue
             domain = items[rng.randrange(len(items))][1]
             positives = 0
-            for item_id, item_domain, options, positive in items:
+            for item_id, item_domain, yes, no in items:
                 if rng.random() < 0.03:
                     option = ""
                 elif (
                     worried and item_domain == domain and rng.random() < 0.7
                 ) or rng.random() < 0.04:
-                    option = positive[0]
+                    option = yes
                 else:
-                    option = next(o for o in options if o not in positive)
-                is_positive = bool(option) and option in positive
+                    option = no
+                is_positive = option is yes
                 positives += is_positive
                 answers.append(
                     Row(response_id=response, item_id=item_id, option=option, positive=is_positive)
