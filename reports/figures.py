@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from directory.models import Organisation, Service
+from samverkan.charts import Chart
 from screening.models import Domain, Occasion
 from screening.statistics import Share, suppress
 from visits.models import Programme
@@ -310,57 +311,14 @@ def present(
 
 # --- The chart ---------------------------------------------------------------------------------
 
-CHART_LABEL_WIDTH, CHART_BAR_SPACE, CHART_ROW = 200, 300, 24
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    """One line of the inline SVG bar chart: an occasion's heading, or one place's share."""
-
-    y: int
-    label: str
-    heading: bool = False
-    total: bool = False
-    percent: int | None = None  # None: hidden (a small cell), no bar
-
-    @property
-    def width(self) -> float:
-        return round((self.percent or 0) * CHART_BAR_SPACE / 100, 1)
-
-    @property
-    def text_y(self) -> int:
-        return self.y + 16
-
-    @property
-    def bar_y(self) -> int:
-        return self.y + 4
-
-    @property
-    def bar_x(self) -> int:
-        return CHART_LABEL_WIDTH
-
-    @property
-    def value_x(self) -> float:
-        return CHART_LABEL_WIDTH + self.width + 6
-
-
-@dataclass(frozen=True)
-class Chart:
-    rows: list[ChartRow]
-    height: int
-    width: int = CHART_LABEL_WIDTH + CHART_BAR_SPACE + 60
-
 
 def coverage_chart(coverage: list[Block]) -> Chart:
     """BarnSäkert coverage per occasion as bars of 0-100 %, a bar per municipality and one for
-    the region: where the eye finds the municipality that lags faster than in the table."""
-    rows: list[ChartRow] = []
-    y = 0
+    the region: the eye finds the municipality that lags faster than in the table."""
+    chart = Chart(label_width=200, bar_space=300)
     for block in coverage:
-        rows.append(ChartRow(y=y, label=block.heading, heading=True))
-        y += CHART_ROW
+        chart.heading(block.heading)
         for line in block.lines:
-            share: Share = line.cells[0]
-            rows.append(ChartRow(y=y, label=line.label, total=line.total, percent=share.percent))
-            y += CHART_ROW
-    return Chart(rows, y + 4)
+            percent = line.cells[0].percent
+            chart.bar(line.label, None if percent is None else percent / 100, percent)
+    return chart

@@ -21,7 +21,6 @@ from django.db import connection
 from visits.models import Enrolment, ProgrammeArea
 
 from .figures import (
-    DOMAINS,
     Figures,
     Frame,
     born_between,
@@ -62,39 +61,45 @@ def _rows(sql: str, params: Sequence[object]) -> list[tuple]:
 def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
     munis, occasions = frame.municipality_ids, frame.occasions
     windows = [born_between(o.min_age_days, o.max_age_days, start, end) for o in occasions]
-    columns, params = [], []
-    for occasion, (lo, hi) in zip(occasions, windows, strict=True):
-        columns.append("COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s THEN 1 END)")
-        columns.append(
-            "COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s AND EXISTS ("
-            " SELECT 1 FROM screening_response r"
-            " JOIN screening_screening s ON s.id = r.screening_id"
-            " WHERE s.child_id = ch.id AND s.occasion_id = %s) THEN 1 END)"
-        )
-        params += [_day(lo), _day(hi), _day(lo), _day(hi), occasion.pk]
-    sql = (
-        f"SELECT u.municipality_id, {', '.join(columns)}"  # noqa: S608
+    columns = ", ".join(
+        ["COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s THEN 1 END)"] * len(occasions)
+    )
+    children = (
+        f"SELECT u.municipality_id, {columns}"  # noqa: S608
         " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
         f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
         " GROUP BY u.municipality_id"
     )
+    params = [_day(day) for window in windows for day in window]
     params += [*munis, _day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
     found = {}
-    for muni, *counts in _rows(sql, params):
-        for i, occasion in enumerate(occasions):
-            found[occasion.pk, muni] = (counts[2 * i], counts[2 * i + 1])
+    for muni, *counts in _rows(children, params):
+        for occasion, count in zip(occasions, counts, strict=True):
+            found[occasion.pk, muni] = (count, 0)
+    in_window = " OR ".join(
+        ["(s.occasion_id = %s AND ch.birth_date BETWEEN %s AND %s)"] * len(occasions)
+    )
+    screened = (
+        "SELECT u.municipality_id, s.occasion_id, COUNT(DISTINCT s.child_id)"  # noqa: S608
+        " FROM screening_response r"
+        " JOIN screening_screening s ON s.id = r.screening_id"
+        " JOIN families_child ch ON ch.id = s.child_id"
+        " JOIN directory_unit u ON u.id = ch.bvc_unit_id"
+        f" WHERE ({in_window}) AND u.municipality_id IN {_in(munis)}"
+        " GROUP BY u.municipality_id, s.occasion_id"
+    )
+    params = []
+    for occasion, (lo, hi) in zip(occasions, windows, strict=True):
+        params += [occasion.pk, _day(lo), _day(hi)]
+    for muni, occasion, n in _rows(screened, [*params, *munis]):
+        found[occasion, muni] = (found.get((occasion, muni), (0, 0))[0], n)
     return found
 
 
 def _domains(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
-    positive = ", ".join(
-        "COUNT(CASE WHEN EXISTS ("
-        " SELECT 1 FROM screening_answer a JOIN screening_item i ON i.id = a.item_id"
-        " WHERE a.response_id = r.id AND a.positive AND i.domain = %s) THEN 1 END)"
-        for _domain in DOMAINS
-    )
-    sql = (
-        f"SELECT u.municipality_id, COUNT(*), {positive}"  # noqa: S608
+    period = [*munis, _moment(since), _moment(until)]
+    totals = (
+        "SELECT u.municipality_id, COUNT(*)"  # noqa: S608
         " FROM screening_response r"
         " JOIN screening_screening s ON s.id = r.screening_id"
         " JOIN directory_unit u ON u.id = s.unit_id"
@@ -102,8 +107,21 @@ def _domains(munis: list[int], since: datetime.datetime, until: datetime.datetim
         " AND r.submitted_at >= %s AND r.submitted_at < %s"
         " GROUP BY u.municipality_id"
     )
-    rows = _rows(sql, [*DOMAINS, *munis, _moment(since), _moment(until)])
-    return {muni: dict(zip(("responses", *DOMAINS), counts, strict=True)) for muni, *counts in rows}
+    positive = (
+        "SELECT u.municipality_id, i.domain, COUNT(DISTINCT a.response_id)"  # noqa: S608
+        " FROM screening_answer a"
+        " JOIN screening_item i ON i.id = a.item_id"
+        " JOIN screening_response r ON r.id = a.response_id"
+        " JOIN screening_screening s ON s.id = r.screening_id"
+        " JOIN directory_unit u ON u.id = s.unit_id"
+        f" WHERE a.positive AND u.municipality_id IN {_in(munis)}"
+        " AND r.submitted_at >= %s AND r.submitted_at < %s"
+        " GROUP BY u.municipality_id, i.domain"
+    )
+    found: dict[int, dict[str, int]] = {muni: {"responses": n} for muni, n in _rows(totals, period)}
+    for muni, domain, n in _rows(positive, period):
+        found.setdefault(muni, {})[domain] = n
+    return found
 
 
 def _middle(inner: str, place: str, group: str | None, value: str) -> str:
