@@ -378,9 +378,14 @@ def audit_overhead(rounds: int) -> dict[str, Any]:
     from audit.services import access_log
     from consent.policy import Basis, Decision, Purpose
 
-    child = Child.objects.order_by("pk").first()
-    unit = child.bvc_unit
-    user = _current(Membership.objects.filter(unit=unit)).first().professional
+    child, user, unit = None, None, None
+    for unit, _size in typical_bvc_units(10):
+        user = nurse_of(unit)
+        child = Child.objects.filter(bvc_unit=unit).order_by("pk").first()
+        if user is not None and child is not None:
+            break
+    if child is None or user is None:
+        raise SystemExit("no BVC unit with both a child and a current member")
     request = service_request(user)
     decision = Decision(allowed=True, basis=Basis.OWN_UNIT, unit=unit)
     with connection.cursor() as cursor:
