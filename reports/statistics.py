@@ -113,11 +113,17 @@ def _coverage(
         )
         .order_by()
     )
+    # The overall range first: an index range per unit, then the window per occasion.
     in_window = Q()
     for o, window in windows.items():
         in_window |= Q(screening__occasion=o, screening__child__birth_date__range=window)
     screened = (
-        Response.objects.filter(in_window, screening__child__bvc_unit__municipality__in=munis)
+        Response.objects.filter(
+            in_window,
+            screening__child__bvc_unit__municipality__in=munis,
+            screening__child__birth_date__gte=min(lo for lo, _hi in windows.values()),
+            screening__child__birth_date__lte=max(hi for _lo, hi in windows.values()),
+        )
         .values("screening__child__bvc_unit__municipality", "screening__occasion")
         .annotate(n=Count("screening__child", distinct=True))
         .order_by()

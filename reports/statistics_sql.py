@@ -71,7 +71,8 @@ def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
         " GROUP BY u.municipality_id"
     )
     params = [_day(day) for window in windows for day in window]
-    params += [*munis, _day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
+    overall = [_day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
+    params += [*munis, *overall]
     found = {}
     for muni, *counts in _rows(children, params):
         for occasion, count in zip(occasions, counts, strict=True):
@@ -86,12 +87,13 @@ def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
         " JOIN families_child ch ON ch.id = s.child_id"
         " JOIN directory_unit u ON u.id = ch.bvc_unit_id"
         f" WHERE ({in_window}) AND u.municipality_id IN {_in(munis)}"
+        " AND ch.birth_date BETWEEN %s AND %s"
         " GROUP BY u.municipality_id, s.occasion_id"
     )
     params = []
     for occasion, (lo, hi) in zip(occasions, windows, strict=True):
         params += [occasion.pk, _day(lo), _day(hi)]
-    for muni, occasion, n in _rows(screened, [*params, *munis]):
+    for muni, occasion, n in _rows(screened, [*params, *munis, *overall]):
         found[occasion, muni] = (found.get((occasion, muni), (0, 0))[0], n)
     return found
 
