@@ -717,10 +717,12 @@ def main(argv: list[str] | None = None) -> int:
             "kills": kills,
             "kill_count": Counter(k["target"] for k in kills),
             "writes_goal": args.writes,
-            "load_seconds": round(elapsed, 1),
+            "run_seconds": round(elapsed, 1),  # set-up, load and kills (not verification)
             "client_stats": dict(load.stats),
             **checked,
         }
+        report["integrity_pass"] = checked["pass"]
+        report["writes_goal_met"] = len(load.acks) >= args.writes
         report["pass"] = bool(
             checked["pass"] and len(load.acks) >= args.writes and len(kills) >= args.cycles
         )
