@@ -39,7 +39,16 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Exists, F, FloatField, Func, OuterRef, Q, Value, Window
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    FloatField,
+    Func,
+    Q,
+    Value,
+    Window,
+)
 from django.db.models.functions import Replace, RowNumber
 
 from cases.models import Referral
@@ -48,7 +57,7 @@ from families.models import Child
 from plans.models import Plan, PlanVersion
 from screening.models import Answer, Occasion, Response
 from visits.eligibility import area_condition, has_older_sibling
-from visits.models import Enrolment, Programme
+from visits.models import Enrolment, Programme, ProgrammeArea
 
 from .figures import (
     Figures,
@@ -219,45 +228,57 @@ def _home_visits(
     munis: list[int], programmes: list[Programme], start: datetime.date, end: datetime.date
 ) -> dict[int, tuple[int, int]]:
     """Eligible children of the region born in the period, per programme, and how many of
-    them are enrolled: one query whatever the number of programmes."""
-    counts, enrolled = {}, {}
-    for programme in programmes:
-        areas = programme.areas.all()
-        if not areas:
-            continue
-        where = Q()
-        for area in areas:
-            where |= area_condition(area)
-        eligible = Q(birth_date__gte=programme.children_born_from) & where
-        # An annotation, not a filter of the aggregate: Django counts over a subquery here.
-        enrolled[f"enrolled_{programme.pk}"] = Exists(
-            Enrolment.objects.filter(
-                child=OuterRef("pk"), programme=programme.pk, status__in=ENROLLED
-            )
-        )
-        counts[f"e{programme.pk}"] = Count("pk", filter=eligible)
-        counts[f"n{programme.pk}"] = Count(
-            "pk", filter=eligible & Q(**{f"enrolled_{programme.pk}": True})
-        )
-    if not counts:
-        return {}
-    found = (
+    them are enrolled: two queries whatever the number of programmes, one over the areas for
+    all families and one over the first-time-parents areas, whose children are first narrowed
+    to the first-born by an anti-join (`WHERE NOT EXISTS`, planned as a join). The enrolments
+    are a LEFT JOIN too. A per-child subquery in the select list instead (first-born, enrolled,
+    once per programme) costs a subplan per row and column: at 200,000 children that query
+    took 0.35 s without JIT and 11 s with it."""
+    pks = [p.pk for p in programmes]
+    cohort = (
         Child.objects.filter(bvc_unit__municipality__in=munis, birth_date__range=(start, end))
         .annotate(
-            first_born=~has_older_sibling(),
             postal_digits=Replace("postal_code", Value(" "), Value("")),
-            **enrolled,
+            enrolled=FilteredRelation(
+                "enrolments",
+                condition=Q(enrolments__status__in=ENROLLED, enrolments__programme__in=pks),
+            ),
         )
-        .aggregate(**counts)
+        .order_by()
     )
     result: dict[int, tuple[int, int]] = {}
-    for programme in programmes:
-        if f"e{programme.pk}" in found:
-            eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
-            result[programme.municipality_id] = (
-                eligible_n + found[f"e{programme.pk}"],
-                enrolled_n + found[f"n{programme.pk}"],
+    for rule, children in (
+        (ProgrammeArea.Rule.ALL_FAMILIES, cohort),
+        # Every child left is first-born, so `area_condition` may take that as read.
+        (
+            ProgrammeArea.Rule.FIRST_TIME_PARENTS,
+            cohort.filter(~has_older_sibling()).annotate(first_born=Value(True)),
+        ),
+    ):
+        counts = {}
+        for programme in programmes:
+            areas = [area for area in programme.areas.all() if area.rule == rule]
+            if not areas:
+                continue
+            where = Q()
+            for area in areas:
+                where |= area_condition(area)
+            eligible = Q(birth_date__gte=programme.children_born_from) & where
+            # A child enrolled in two programmes is two rows: count children, not rows.
+            counts[f"e{programme.pk}"] = Count("pk", filter=eligible, distinct=True)
+            counts[f"n{programme.pk}"] = Count(
+                "pk", filter=eligible & Q(enrolled__programme=programme.pk)
             )
+        if not counts:
+            continue
+        found = children.aggregate(**counts)
+        for programme in programmes:
+            if f"e{programme.pk}" in found:
+                eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
+                result[programme.municipality_id] = (
+                    eligible_n + found[f"e{programme.pk}"],
+                    enrolled_n + found[f"n{programme.pk}"],
+                )
     return result
 
 

@@ -161,53 +161,51 @@ def _lead_times(munis: list[int], since: datetime.datetime, until: datetime.date
 
 
 def _home_visits(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
-    columns, params = [], []
+    """Two statements: the areas for all families, and the first-time-parents areas over the
+    first-born only (an anti-join); enrolments joined, not probed per child."""
     first_born = (
         "NOT EXISTS (SELECT 1 FROM families_custody older"
         " JOIN families_custody mine ON mine.guardian_id = older.guardian_id"
         " JOIN families_child o ON o.id = older.child_id"
         " WHERE mine.child_id = ch.id AND o.birth_date < ch.birth_date)"
     )
-    counted = []
-    for programme in frame.programmes:
-        areas = list(programme.areas.all())
-        if not areas:
-            continue
-        places = []
-        for area in areas:
-            place = "REPLACE(ch.postal_code, ' ', '') LIKE %s"
-            params.append(area.postal_code_prefix + "%")
-            if area.rule == ProgrammeArea.Rule.FIRST_TIME_PARENTS:
-                place += f" AND {first_born}"
-            places.append(f"({place})")
-        eligible = f"ch.birth_date >= %s AND ({' OR '.join(places)})"
-        area_params = params[-len(areas) :]
-        del params[-len(areas) :]
-        columns.append(f"COUNT(CASE WHEN {eligible} THEN 1 END)")
-        columns.append(
-            f"COUNT(CASE WHEN {eligible} AND EXISTS (SELECT 1 FROM visits_enrolment e"  # noqa: S608
-            " WHERE e.child_id = ch.id AND e.programme_id = %s"
-            f" AND e.status IN {_in(ENROLLED)}) THEN 1 END)"
-        )
-        born_from = _day(programme.children_born_from)
-        params += [born_from, *area_params, born_from, *area_params, programme.pk, *ENROLLED]
-        counted.append(programme)
-    if not counted:
-        return {}
     munis = frame.municipality_ids
-    sql = (
-        f"SELECT {', '.join(columns)}"  # noqa: S608
-        " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
-        f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
-    )
-    (counts,) = _rows(sql, [*params, *munis, _day(start), _day(end)])
+    pks = [p.pk for p in frame.programmes]
     result: dict[int, tuple[int, int]] = {}
-    for i, programme in enumerate(counted):
-        eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
-        result[programme.municipality_id] = (
-            eligible_n + counts[2 * i],
-            enrolled_n + counts[2 * i + 1],
+    for rule, narrowed in (
+        (ProgrammeArea.Rule.ALL_FAMILIES, ""),
+        (ProgrammeArea.Rule.FIRST_TIME_PARENTS, f" AND {first_born}"),
+    ):
+        columns, params, counted = [], [], []
+        for programme in frame.programmes:
+            prefixes = [a.postal_code_prefix for a in programme.areas.all() if a.rule == rule]
+            if not prefixes:
+                continue
+            places = " OR ".join(["REPLACE(ch.postal_code, ' ', '') LIKE %s"] * len(prefixes))
+            eligible = f"ch.birth_date >= %s AND ({places})"
+            columns.append(f"COUNT(DISTINCT CASE WHEN {eligible} THEN ch.id END)")
+            columns.append(f"COUNT(CASE WHEN {eligible} AND e.programme_id = %s THEN 1 END)")
+            born_from = _day(programme.children_born_from)
+            likes = [prefix + "%" for prefix in prefixes]
+            params += [born_from, *likes, born_from, *likes, programme.pk]
+            counted.append(programme)
+        if not counted:
+            continue
+        sql = (
+            f"SELECT {', '.join(columns)}"  # noqa: S608
+            " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
+            " LEFT JOIN visits_enrolment e ON e.child_id = ch.id"
+            f" AND e.status IN {_in(ENROLLED)} AND e.programme_id IN {_in(pks)}"
+            f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
+            f"{narrowed}"
         )
+        (counts,) = _rows(sql, [*params, *ENROLLED, *pks, *munis, _day(start), _day(end)])
+        for i, programme in enumerate(counted):
+            eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
+            result[programme.municipality_id] = (
+                eligible_n + counts[2 * i],
+                enrolled_n + counts[2 * i + 1],
+            )
     return result
 
 
