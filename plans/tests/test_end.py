@@ -21,6 +21,13 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():  # type: ignore[no-untyped-def]
+    """Services called directly answer in the active language: these tests read English."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def family(cast):  # type: ignore[no-untyped-def]
     return sip_family(cast)

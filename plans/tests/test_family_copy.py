@@ -20,7 +20,7 @@ from conftest import request_as
 from directory.models import Sector
 from families.models import Child
 from plans.family import UnknownLanguage, copy_languages, family_copy
-from plans.models import Plan, PlanAction, PlanMeeting, PlanVersion
+from plans.models import Plan, PlanMeeting, PlanVersion
 from plans.tests.plan_factories import (
     add_action,
     add_goal,
@@ -476,7 +476,8 @@ def test_the_action_status_label_follows_the_copys_language(cast, family):
     copy = family_copy(read_plan(family.plan), "en")
 
     assert [a.status_label for a in copy.actions] == ["Planned", "Ongoing"]
-    assert PlanAction.Status.PLANNED.label == "Planned"
+    swedish = family_copy(read_plan(family.plan), "sv")
+    assert [a.status_label for a in swedish.actions] == ["Planerad", "Pågår"]
 
 
 def test_the_slot_links_the_copy_in_both_languages_the_export_and_ending(cast, family, rf):
