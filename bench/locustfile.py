@@ -81,6 +81,12 @@ def _pool_empty(environment) -> None:  # type: ignore[no-untyped-def]
     raise StopUser()
 
 
+def _why(response) -> str:  # type: ignore[no-untyped-def]
+    """The connection error behind a status 0, if any."""
+    error = getattr(response, "error", None)
+    return f"({type(error).__name__}: {str(error)[:80]})" if error else ""
+
+
 class BenchUser(HttpUser):
     abstract = True
     wait_time = between(1, 4)
@@ -112,7 +118,7 @@ class BenchUser(HttpUser):
             url, headers=self._headers(), name=name, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code not in expected:
-                response.failure(f"{response.status_code} instead of {expect}")
+                response.failure(f"{response.status_code} instead of {expect} {_why(response)}")
             self._after(response)
             return response
 
@@ -129,7 +135,7 @@ class BenchUser(HttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != expect:
-                response.failure(f"{response.status_code} instead of {expect}")
+                response.failure(f"{response.status_code} instead of {expect} {_why(response)}")
             self._after(response)
             return response
 

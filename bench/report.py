@@ -61,6 +61,32 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+KEY_NUMBERS = [
+    "cycles",
+    "acknowledged",
+    "lost",
+    "duplicated",
+    "partial_responses",
+    "partial_consents",
+    "audit_chain_intact",
+    "lost_updates",
+]
+
+
+def _population_rows(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for run in data["runs"]:
+        seconds = run.get("wall_seconds")
+        shown = f"{seconds:.0f} s wall clock" if seconds else "–"
+        status = run.get("status", "")
+        result = "built" if status == "complete" else _cell(status or "–")
+        rows.append(
+            f"| Population build, {run.get('children', 0):,} children | practical | "
+            f"{shown} ({_cell(status)}) | {result} | – |"
+        )
+    return rows
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     rows = [
         "| figure | goal | measured | result | measured at |",
@@ -73,20 +99,21 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     )
     for name in names:
         data = results[name]
+        if name == "population" and isinstance(data.get("runs"), list):
+            rows.extend(_population_rows(data))
+            continue
         figure = data.get("figure") or data.get("title") or name
+        if "bench" in data and "figure" not in data:
+            figure = f"{data['bench'].replace('_', ' ')} ({data.get('database', '')})"
         measured = data.get("ratio", data.get("value"))
         shown = _number(measured, data.get("unit", "") if measured is not None else "")
         if measured is None and data.get("summary"):
             shown = data["summary"]
         elif measured is None:
-            shown = (
-                ", ".join(
-                    f"{k}: {_number(v)}"
-                    for k, v in data.items()
-                    if isinstance(v, int | float) and not isinstance(v, bool)
-                )[:160]
-                or "–"
-            )
+            keys = [k for k in KEY_NUMBERS if k in data] or [
+                k for k, v in data.items() if isinstance(v, int | float)
+            ]
+            shown = ", ".join(f"{k}: {_number(data[k])}" for k in keys)[:200] or "–"
         rows.append(
             f"| {_cell(figure)} | {_cell(data.get('goal', '–'))} | {_cell(shown)} | "
             f"{outcome(data)} | {_cell(str(data.get('measured_at', '–'))[:16])} |"
