@@ -15,16 +15,17 @@ a whole, counted in SQL through Django's ORM.
 A child, response, referral or plan belongs to the municipality its unit serves (the child's
 BVC, the screening's unit, the referring unit, the unit that started the plan).
 
-Every figure family is one query, two for coverage and domains (conditional aggregation, no
-per-row work in Python), plus four small look-ups of the region's municipalities, occasions and
-programmes: twelve queries, whatever the population. Small cells are suppressed in
-`figures.present`.
+Every figure family is one query, two for coverage, domains and home visits (conditional
+aggregation, no per-row work in Python), plus four small look-ups of the region's
+municipalities, occasions and programmes: thirteen queries at most, whatever the population.
+Small cells are suppressed in `figures.present`.
 
 At scale, counting from the side with few rows matters more than anything else: a child that
 is probed once per occasion (`EXISTS` per occasion) or a response probed once per domain costs
 ten times what a `COUNT(DISTINCT ...)` over the screenings or the positive answers does
 (measured with EXPLAIN ANALYZE on a generated population). Such per-row subplans also raise
-PostgreSQL's cost estimate over `jit_above_cost`, and JIT compilation then costs seconds.
+PostgreSQL's cost estimate over `jit_above_cost`, and JIT compilation then costs seconds (11 s
+of JIT for a 0.35 s query at 200,000 children): no figure here uses them.
 
 Medians are computed the same way on PostgreSQL and SQLite, which has no `percentile_cont`:
 a window query numbers each group's values in order (`ROW_NUMBER() OVER (PARTITION BY group
@@ -348,8 +349,8 @@ def collect_figures(
 def regional_statistics(
     region: Organisation, period_start: datetime.date, period_end: datetime.date
 ) -> RegionalStatistics:
-    """The region's figures per municipality and in all, small cells suppressed: twelve
-    queries at most, whatever the population."""
+    """The region's figures per municipality and in all, small cells suppressed:
+    thirteen queries at most, whatever the population."""
     frame = frame_of(region)
     return present(
         frame, collect_figures(frame, period_start, period_end), period_start, period_end
