@@ -103,6 +103,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             rows.extend(_population_rows(data))
             continue
         figure = data.get("figure") or data.get("title") or name
+        if data.get("sizes"):
+            figure = f"{figure} (measured at {data['sizes']})"
         if "bench" in data and "figure" not in data:
             figure = f"{data['bench'].replace('_', ' ')} ({data.get('database', '')})"
         measured = data.get("ratio", data.get("value"))
@@ -163,13 +165,14 @@ def plots(results: dict[str, dict[str, Any]], img: Path) -> list[tuple[str, str]
         names = sorted(small)
         fig, ax = plt.subplots(figsize=(6, 2.8))
         ys = range(len(names))
-        ax.barh([y + 0.2 for y in ys], [small[n]["p95_ms"] for n in names], 0.4, label="20k")
+        small_label = f"{scale['small'].get('children', 0):,} children"
+        ax.barh([y + 0.2 for y in ys], [small[n]["p95_ms"] for n in names], 0.4, label=small_label)
         if large:
             ax.barh(
                 [y - 0.2 for y in ys],
                 [large.get(n, {}).get("p95_ms", 0) for n in names],
                 0.4,
-                label="2M",
+                label=f"{scale['large'].get('children', 0):,} children",
             )
         ax.set_yticks(list(ys), names)
         ax.set_xlabel("p95 ms")
