@@ -86,11 +86,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
     status = form.cleaned_data["status"] if form.is_valid() else ""
     today = timezone.localdate()
     occasions = _occasions_by_unit(units)
-    children = queries.worklist_children(user, units, occasions, status, today)  # type: ignore[arg-type]
-    if form.is_bound and not form.is_valid():
-        children = children.none()
-    page = Paginator(children, PAGE_SIZE).get_page(request.GET.get("sida"))
-    rows = queries.worklist_rows(list(page.object_list), occasions, today)
+    ids = (
+        []
+        if form.is_bound and not form.is_valid()
+        else queries.worklist_children(user, units, occasions, status, today)  # type: ignore[arg-type]
+    )
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("sida"))
+    rows = queries.worklist_rows(queries.worklist_page(page.object_list), occasions, today)
     if units:
         # Names and numbers of the user's own children: one list event, as on the start page.
         access_log(
