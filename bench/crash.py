@@ -323,7 +323,7 @@ class Load:
             self.count("review_without_key")
             return
         key = match.group(1)
-        thanks = lambda r: r.status_code == 302 and r.headers["Location"].endswith("/tack/")  # noqa: E731
+        thanks = lambda r: r.status_code == 302 and "/tack/?" in r.headers["Location"]  # noqa: E731
         if random.random() < 0.15:  # noqa: S311 - a double tap: two submits at once
             twin = self._session(dict(session.cookies.items()))
             outcome: list[Any] = []

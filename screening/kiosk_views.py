@@ -19,6 +19,7 @@ import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
@@ -36,9 +38,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import Organisation, Unit
+from samverkan.db import commit_without_waiting
 
 from .forms import KioskCodeForm
-from .languages import direction
+from .languages import BY_CODE, direction
 from .models import (
     Item,
     ItemText,
@@ -57,7 +60,6 @@ from .services import (
 )
 
 KIOSK = "kiosk"  # the one session key of a guardian's turn
-THANKS = "kiosk_thanks"  # after submission: only the language and version of the thank-you
 
 # The kiosk's words. A questionnaire version carries its own, per language, in
 # `QuestionnaireVersion.ui_texts[language][key]` (the keys of
@@ -368,11 +370,19 @@ def review(request: HttpRequest, turn: Turn) -> HttpResponse:
     )
 
 
-def _finish(request: HttpRequest, turn: Turn) -> None:
-    """End the turn: the whole session goes; only what the thank-you needs is kept."""
-    language, version_id = turn.language, turn.version.pk
-    request.session.flush()
-    request.session[THANKS] = {"language": language, "version": version_id}
+def _thanks(language: str | None, version_id: int | None) -> HttpResponse:
+    """To the thank-you, in the guardian's language: all it needs is in its address."""
+    query = urlencode({"sprak": language or "sv", "version": version_id or ""})
+    return redirect(f"{reverse('kiosk:thanks')}?{query}")
+
+
+def _finish(request: HttpRequest, turn: Turn) -> HttpResponse:
+    """End the turn: the whole session goes, and nothing is kept. The answers are stored and
+    the code is spent, so a session that a crash left behind holds no open turn and is
+    dropped on its next request: its removal need not wait for the disk."""
+    with commit_without_waiting():
+        request.session.flush()
+    return _thanks(turn.language, turn.version.pk)
 
 
 @login_not_required
@@ -384,8 +394,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     posted = request.POST.get("key", "")[:64]
     turn = _turn(request)
     if turn is None:
-        if posted and Response.objects.filter(idempotency_key=posted).exists():
-            return redirect("kiosk:thanks")
+        stored = Response.objects.filter(idempotency_key=posted).first() if posted else None
+        if stored is not None:
+            return _thanks(stored.language, stored.version_id)
         return _code_page(request, error="code_invalid")
     if turn.language is None or not posted or posted != turn.key:
         return redirect("kiosk:review")
@@ -421,8 +432,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     except ScreeningError:
         request.session.flush()
         return _code_page(request, error="code_invalid")
-    _finish(request, turn)
-    return redirect("kiosk:thanks")
+    return _finish(request, turn)
 
 
 @login_not_required
@@ -430,12 +440,14 @@ def submit(request: HttpRequest) -> HttpResponse:
 @require_GET
 def thanks(request: HttpRequest) -> HttpResponse:
     """A neutral thank-you: never any answer."""
-    state = request.session.get(THANKS)
-    state = state if isinstance(state, dict) else {}
-    language = state.get("language") or "sv"
-    version = QuestionnaireVersion.objects.filter(pk=state.get("version")).first()
-    if version is None:
-        version = _newest_version()
+    language = request.GET.get("sprak", "")
+    language = language if language in BY_CODE else "sv"
+    chosen = request.GET.get("version", "")
+    version = (
+        QuestionnaireVersion.objects.filter(pk=chosen, published_at__isnull=False).first()
+        if chosen.isdigit()
+        else None
+    ) or _newest_version()
     return _render(
         request,
         "kiosk/thanks.html",

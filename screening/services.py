@@ -22,6 +22,7 @@ from consent.policy import Purpose
 from consent.services import custodial_guardians
 from directory.models import Organisation, Service
 from families.models import Child, Guardian
+from samverkan.db import commit_without_waiting
 
 from .models import (
     Answer,
@@ -234,7 +235,9 @@ def _claim(idempotency_key: str, digest: str) -> str | None:
     left by a process that died, is taken over."""
     token, now = secrets.token_hex(16), timezone.now()
     try:
-        with transaction.atomic():
+        # A claim lost in a crash is harmless (its request died with it), so its commit need
+        # not wait for the disk; the response's own commit flushes it anyway.
+        with commit_without_waiting():
             SubmissionClaim.objects.filter(claimed_at__lt=now - datetime.timedelta(days=1)).delete()
             SubmissionClaim.objects.create(
                 idempotency_key=idempotency_key, content_hash=digest, token=token, claimed_at=now
@@ -324,7 +327,7 @@ def _store(
             response = Response.objects.create(
                 session=session,
                 screening=session.screening,
-                guardian=session.guardian,
+                guardian_id=session.guardian_id,
                 version=version,
                 language=language,
                 submitted_at=now,

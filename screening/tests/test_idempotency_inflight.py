@@ -131,7 +131,7 @@ def test_the_kiosk_answers_409_to_a_double_tap_in_flight_and_thanks_once_it_is_s
         done = tablet.post(reverse("kiosk:submit"), {"key": key})
         again = tablet.post(reverse("kiosk:submit"), {"key": key})
     assert done.status_code == again.status_code == 302
-    assert done.url == again.url == reverse("kiosk:thanks")
+    assert done.url == again.url and done.url.startswith(reverse("kiosk:thanks") + "?")
     assert Response.objects.get().idempotency_key == key
     assert Answer.objects.get(item__number=1).option == "yes"
 
