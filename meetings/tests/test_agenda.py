@@ -8,14 +8,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AccessEvent, Action
+from cases.models import Action as CaseAction
 from cases.models import Theme
+from cases.services import referral_send, report_of_concern_make
 from conftest import request_as
 from consent.policy import Basis, Purpose
 from directory.models import Sector
+from families.models import ProtectionLevel
 from meetings import services
 from meetings.models import Meeting
+from plans.services import plan_start
 from tests import factories
 
 from .conftest import child_with_guardians, make_concern, make_meeting, nominate
@@ -297,3 +302,212 @@ def test_the_meeting_pages_carry_no_inline_script_or_style_and_link_their_styles
         assert "<script" not in body and "<style" not in body, url
         assert not re.search(r"\sstyle=|\son[a-z]+=", body), url
         assert "css/meetings.css" in body, url
+
+
+# --- Every kind of agenda item: the page's cost must not depend on what the agenda holds ---
+
+
+def _identified_concern(cast, child, *, by=None, unit=None):  # type: ignore[no-untyped-def]
+    return make_concern(by or cast.nurse, unit or cast.bvc, child=child)
+
+
+def _item_anonymous_with_theme_and_actions(cast, meeting):  # type: ignore[no-untyped-def]
+    item = nominate(cast.nurse, meeting, make_concern(cast.nurse, cast.bvc))
+    item.themes.set(Theme.objects.filter(active=True)[:2])
+    request = request_as(cast.nurse)
+    overdue = services.action_add(
+        request=request,
+        item=item,
+        what="Call the family",
+        responsible=cast.family_therapist,
+        due_date=datetime.date(2026, 3, 1),
+    )
+    services.action_add(
+        request=request,
+        item=item,
+        what="Book a home visit",
+        responsible=cast.nurse,
+        due_date=datetime.date(2026, 4, 1),
+    )
+    CaseAction.objects.filter(pk=overdue.pk).update(done_at=timezone.now())
+    return item
+
+
+def _item_own_unit_child_the_coordinator_sees_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
+    child = child_with_guardians(bvc=cast.bvc)
+    factories.consent(
+        child,
+        cast.nurse,
+        "team_discussion",
+        team=cast.bht_team,
+        sectors=[Sector.SOCIAL_SERVICES, Sector.OPEN_PRESCHOOL],
+    )
+    return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+
+
+def _item_other_units_child_the_nurse_sees_only_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
+    child = child_with_guardians(bvc=cast.other_bvc)
+    factories.consent(
+        child,
+        cast.outsider,
+        "team_discussion",
+        team=cast.bht_team,
+        sectors=[Sector.CHILD_HEALTH, Sector.OPEN_PRESCHOOL],
+    )
+    return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+
+
+def _item_with_report_of_concern_referral_and_plan(cast, meeting):  # type: ignore[no-untyped-def]
+    """A child social services see through a report of concern (no consent), with a
+    referral under a referral consent and a SIP started under a SIP consent."""
+    child = child_with_guardians(bvc=cast.bvc)
+    request = request_as(cast.nurse)
+    report_of_concern_make(request=request, child=child, to_unit=cast.social, what="Bruises.")
+    concern = _identified_concern(cast, child)
+    referral_consent = factories.consent(
+        child, cast.nurse, "referral", service=cast.child_psychologist
+    )
+    referral_send(
+        request=request,
+        concern=concern,
+        service=cast.child_psychologist,
+        consent=referral_consent,
+    )
+    factories.consent(child, cast.nurse, "sip", sectors=[Sector.SOCIAL_SERVICES])
+    plan_start(
+        request=request,
+        child=child,
+        requested_by="The guardians",
+        requested_on=timezone.localdate(),
+        concern=concern,
+    )
+    return nominate(cast.nurse, meeting, concern)
+
+
+def _item_hidden_child_consent_for_another_team(cast, meeting):  # type: ignore[no-untyped-def]
+    """A child nobody in this team may see: its only consent is for another team's
+    meetings, and another was withdrawn."""
+    child = child_with_guardians(bvc=cast.other_bvc)
+    for state, team in (("effective", cast.hlt_team), ("withdrawn", cast.bht_team)):
+        factories.consent(
+            child,
+            cast.outsider,
+            "team_discussion",
+            team=team,
+            sectors=[Sector.CHILD_HEALTH, Sector.OPEN_PRESCHOOL, Sector.SOCIAL_SERVICES],
+            state=state,
+        )
+    return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+
+
+def _item_by_another_member_with_minutes(cast, meeting):  # type: ignore[no-untyped-def]
+    """Nominated by another member from another unit, minutes and decisions written, a
+    contact person who is not the nominator."""
+    concern = make_concern(cast.special_educator, cast.preschool, age_band="3-6")
+    item = nominate(cast.special_educator, meeting, concern)
+    return services.minutes_save(
+        request=request_as(cast.coordinator),
+        item=item,
+        version=item.version,
+        discussion="Discussed the sleep pattern.",
+        decisions="The family therapist offers a meeting.",
+        themes=list(Theme.objects.filter(active=True)[:3]),
+        contact_person=cast.family_therapist,
+    )
+
+
+def _item_child_with_many_consents(cast, meeting):  # type: ignore[no-untyped-def]
+    """A protected child with several consents: for this team (a sector and a unit), for
+    another team, pending, expired."""
+    child = child_with_guardians(bvc=cast.bvc, protection=ProtectionLevel.PROTECTED_ADDRESS)
+    for team, state, scope in (
+        (cast.bht_team, "effective", {"sectors": [Sector.SOCIAL_SERVICES]}),
+        (cast.bht_team, "effective", {"units": [cast.social, cast.open_preschool]}),
+        (cast.hlt_team, "effective", {"sectors": [Sector.STUDENT_HEALTH]}),
+        (cast.bht_team, "one_of_two", {"sectors": [Sector.PRESCHOOL]}),
+        (cast.bht_team, "expired", {"sectors": [Sector.PRESCHOOL]}),
+    ):
+        factories.consent(child, cast.nurse, "team_discussion", team=team, state=state, **scope)
+    return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+
+
+def _item_school_child_with_action(cast, meeting):  # type: ignore[no-untyped-def]
+    child = child_with_guardians(bvc=cast.bvc, school=cast.school)
+    item = nominate(cast.nurse, meeting, _identified_concern(cast, child))
+    services.action_add(
+        request=request_as(cast.coordinator),
+        item=item,
+        what="Ask the school",
+        responsible=cast.coordinator,
+        due_date=datetime.date(2026, 5, 1),
+    )
+    return item
+
+
+# The first two make the agenda of two: an anonymous item and one the coordinator and the
+# nurse may see. The rest add what the page treats differently.
+ITEM_KINDS = [
+    _item_anonymous_with_theme_and_actions,
+    _item_own_unit_child_the_coordinator_sees_by_consent,
+    _item_other_units_child_the_nurse_sees_only_by_consent,
+    _item_with_report_of_concern_referral_and_plan,
+    _item_hidden_child_consent_for_another_team,
+    _item_by_another_member_with_minutes,
+    _item_child_with_many_consents,
+    _item_school_child_with_action,
+]
+
+
+def _measure(client, meeting):  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as queries:
+        response = _page(client, meeting)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
+@pytest.mark.parametrize("viewer", ["coordinator", "nurse", "special_educator", "family_therapist"])
+def test_the_meeting_page_costs_the_same_for_2_and_8_items_of_every_kind(
+    cast, login, viewer, closed
+):
+    """Whatever rule shows (or hides) each child, and whatever each item carries, the page
+    runs the same queries: the policy decides the whole agenda at once, whichever rule
+    applies, and every identity shown is logged in one batch."""
+    earlier = make_meeting(cast.bht_team, days=-30)
+    for make in ITEM_KINDS[:3]:  # open actions to follow up, about children of each kind
+        services.action_add(
+            request=request_as(cast.nurse),
+            item=make(cast, earlier),
+            what="Follow up",
+            responsible=cast.nurse,
+            due_date=datetime.date(2026, 3, 20),
+        )
+    meeting = make_meeting(cast.bht_team)
+    coordinator = request_as(cast.coordinator)
+    services.attendance_set(request=coordinator, meeting=meeting, present={cast.nurse.pk})
+    client = login(getattr(cast, viewer))
+
+    def add_and_measure(kinds):  # type: ignore[no-untyped-def]
+        Meeting.objects.filter(pk=meeting.pk).update(closed_at=None, closed_by=None)
+        items = [make(cast, meeting) for make in kinds]
+        if closed:
+            services.meeting_close(request=coordinator, meeting=meeting)
+            for item in items:
+                item.refresh_from_db()
+                services.item_amend(
+                    request=coordinator,
+                    item=item,
+                    field="decisions",
+                    new_value="Corrected.",
+                    reason="A typing error.",
+                )
+        return _measure(client, meeting)
+
+    with_two, response = add_and_measure(ITEM_KINDS[:2])
+    shown = [row.shown is not None for row in response.context["rows"]]
+    assert shown == [False, viewer != "special_educator"]
+    with_eight, response = add_and_measure(ITEM_KINDS[2:])
+    assert len(response.context["rows"]) == 8
+    if viewer == "special_educator":  # the member who sees only anonymous items
+        assert not any(row.shown for row in response.context["rows"])
+    assert with_eight == with_two
