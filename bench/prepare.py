@@ -201,15 +201,22 @@ def world(kiosk_pool: int, nurses: int, coordinators: int, editors: int) -> dict
             break
         if team.coordinator is None or not team.coordinator.is_active:
             continue
+        # A meeting with an identified child on its agenda where there is one: its page then
+        # does all its work (the access check and the log batch) at every population size,
+        # so the two sizes compare the same page, not an anonymous agenda with another.
+        open_meetings = Meeting.objects.filter(
+            team=team, closed_at__isnull=True, items__isnull=False
+        )
+        identified = open_meetings.filter(items__concern__child__isnull=False)
         meeting = (
-            Meeting.objects.filter(team=team, closed_at__isnull=True, items__isnull=False)
+            identified.filter(starts_at__gte=now - timezone.timedelta(days=60))
             .order_by("starts_at")
-            .filter(starts_at__gte=now - timezone.timedelta(days=60))
             .first()
-        ) or (
-            Meeting.objects.filter(team=team, closed_at__isnull=True, items__isnull=False)
-            .order_by("-starts_at")
+            or identified.order_by("-starts_at").first()
+            or open_meetings.filter(starts_at__gte=now - timezone.timedelta(days=60))
+            .order_by("starts_at")
             .first()
+            or open_meetings.order_by("-starts_at").first()
         )
         if meeting is None:
             continue
