@@ -225,11 +225,7 @@ def _status_of(
             (occasion.pk, guardian) not in answered for guardian in guardians
         )
 
-    due = any(
-        waiting(occasion)
-        for occasion in occasions
-        if occasion.min_age_days <= age <= occasion.max_age_days
-    )
+    due = waiting(due_occasion(occasions, age))
     overdue = waiting(latest_passed_occasion(occasions, age))
     never = not screened and age >= min(o.min_age_days for o in occasions)
     return due, overdue, never

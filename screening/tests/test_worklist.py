@@ -147,3 +147,18 @@ def test_the_worklist_runs_the_same_number_of_queries_for_3_and_30_children(cast
     assert len(response.context["rows"]) == 25 and response.context["page"].paginator.count == 30
     second = client.get(WORKLIST, {"sida": 2})
     assert len(second.context["rows"]) == 5
+
+
+def test_each_filter_shows_only_rows_that_say_so(cast, login, children):
+    """The list's filter and the rows' per-guardian lines apply the same rules."""
+    client = login(cast.nurse)
+    says = {
+        "due": lambda row: row.due_waiting,
+        "overdue": lambda row: row.overdue is not None,
+        "never": lambda row: row.never_screened,
+    }
+    everything = client.get(WORKLIST).context["rows"]
+    for status, holds in says.items():
+        rows = client.get(WORKLIST, {"status": status}).context["rows"]
+        assert rows and all(holds(row) for row in rows), status
+        assert {r.child.pk for r in rows} == {r.child.pk for r in everything if holds(r)}
