@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,12 +99,33 @@ class ChainReport:
         return self.broken_at is None
 
 
+def _events_in_order(page_size: int) -> Iterator[AccessEvent]:
+    after = None
+    while True:
+        events = AccessEvent.objects.order_by("seq")
+        if after is not None:
+            events = events.filter(seq__gt=after)
+        page = list(events[:page_size])
+        yield from page
+        if len(page) < page_size:
+            return
+        after = page[-1].seq
+
+
 def audit_verify(
     *, chunk_size: int = 5000, on_event: Callable[[], object] | None = None
 ) -> ChainReport:
-    """Walk the chain in order and report the first link that does not hold."""
+    """Walk the chain in order and report the first link that does not hold.
+
+    The head is read before the walk: every event up to it has committed by then, so events
+    appended while the walk runs (a live system) are checked too, and are no false alarm.
+    The events are read in pages by `seq`, not through one cursor: no server-side cursor
+    (which a pooler in transaction mode cannot keep) and no copy of the whole log.
+    """
+    head = ChainHead.objects.filter(pk=1).first()
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    for event in AccessEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+    hash_at_head = GENESIS_HASH  # the hash "at event 0", for an empty log
+    for event in _events_in_order(chunk_size):
         if event.seq != expected_seq:
             return ChainReport(checked, expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != prev_hash:
@@ -112,9 +133,12 @@ def audit_verify(
         if event.compute_hash() != event.hash:
             return ChainReport(checked, event.seq, "its content has been changed")
         expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
+        if head is not None and event.seq == head.seq:
+            hash_at_head = event.hash
         if on_event is not None:
             on_event()
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq, head.hash) != (checked, prev_hash):
+    if head is not None and checked < head.seq:
         return ChainReport(checked, checked + 1, "events at the end of the log are missing")
+    if head is not None and hash_at_head != head.hash:
+        return ChainReport(checked, head.seq, "it does not match the chain head")
     return ChainReport(checked)

@@ -130,6 +130,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# A streaming replica of the primary, for the regional statistics' reads only
+# (samverkan/db_routers.py); without it everything runs on the primary.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(env_str("DATABASE_REPLICA_URL"), conn_max_age=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["samverkan.db_routers.PrimaryReplicaRouter"]
+# Behind a pooler in transaction mode (PgBouncer pool_mode=transaction) a server-side cursor
+# (QuerySet.iterator() outside a transaction) would outlive the server connection it is on.
+if env_bool("DATABASE_TRANSACTION_POOLING"):
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from audit.models import AccessEvent, Action
+from audit.models import AccessEvent, Action, ChainHead
 from audit.services import access_log, audit_verify
 from consent.policy import Basis, Decision, Purpose
 from tests import factories
@@ -113,6 +113,35 @@ def test_a_chain_cut_short_at_the_end_is_reported(cast):
     _without_triggers("DELETE FROM audit_accessevent WHERE seq = 5")
     report = audit_verify()
     assert report.broken_at == 5 and "end" in report.reason
+
+
+def test_the_walk_reads_in_pages_and_links_across_their_edges(cast):
+    _events(cast)
+    assert audit_verify(chunk_size=2).intact and audit_verify(chunk_size=2).checked == 5
+    _without_triggers("UPDATE audit_accessevent SET purpose = 'sip' WHERE seq = 3")
+    assert audit_verify(chunk_size=2).broken_at == 3
+
+
+def test_a_head_that_does_not_match_the_last_event_is_reported(cast):
+    _events(cast)
+    ChainHead.objects.filter(pk=1).update(hash="f" * 64)
+    report = audit_verify()
+    assert report.broken_at == 5 and "chain head" in report.reason
+
+
+def test_events_appended_while_the_chain_is_verified_are_no_false_alarm(cast):
+    """On a live system other processes append while the (long) walk runs: the walk must not
+    mistake a head that has moved on for a log cut short at the end."""
+    _events(cast, 3)
+    appended = []
+
+    def append_once() -> None:
+        if not appended:
+            appended.extend(_events(cast, 1))
+
+    report = audit_verify(on_event=append_once)
+    assert appended and report.intact, report
+    assert audit_verify().checked == 4
 
 
 def test_verify_audit_command_names_the_first_broken_link(cast):
