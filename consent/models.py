@@ -9,6 +9,7 @@ consents with one indexed query.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import Q
@@ -54,11 +55,16 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
             .order_by("-valid_from", "-pk")
         )
 
-    def covering_units(self, units: models.QuerySet[Unit]) -> ConsentQuerySet:
-        """Consents whose scope names one of `units`, or the sector one of them works in."""
+    def covering_units(self, units: Iterable[Unit]) -> ConsentQuerySet:
+        """Consents whose scope names one of `units`, or the sector one of them works in.
+
+        The units' ids and sectors go into the query as values, not as a subquery: then the
+        database can tell from its statistics how few scopes match (with a subquery PostgreSQL
+        expected half the consents, and so hashed every child in the country to join them)."""
+        units = list(units)
         return self.filter(
-            Q(scopes__unit__in=units)
-            | Q(scopes__unit__isnull=True, scopes__sector__in=units.values("sector"))
+            Q(scopes__unit__in=[unit.pk for unit in units])
+            | Q(scopes__unit__isnull=True, scopes__sector__in=sorted({u.sector for u in units}))
         )
 
 
@@ -171,6 +177,12 @@ class ConsentScope(models.Model):
 
     class Meta:
         verbose_name = _("consent scope")
+        indexes = [
+            # Sector-wide scopes, looked up by sector on every child list (`covering_units`).
+            models.Index(
+                fields=["sector"], condition=Q(unit__isnull=True), name="scope_sector_wide"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(unit__isnull=True) & ~Q(sector=""))

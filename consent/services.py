@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import access_log
 from directory.models import Service, Team, Unit
+from families.ages import age_in_years
 from families.models import Child, Guardian
 
 from . import policy
@@ -33,16 +34,6 @@ def _decision(request: HttpRequest, child: Child) -> policy.Decision:
     if not decision.allowed:
         raise ConsentError(_("Only the child's own units record consents."))
     return decision
-
-
-def age_in_years(birth_date: datetime.date, today: datetime.date | None = None) -> int:
-    """Completed years on `today` (default: today), as the child's age is stated on a consent."""
-    today = today or timezone.localdate()
-    return (
-        today.year
-        - birth_date.year
-        - ((today.month, today.day) < (birth_date.month, birth_date.day))
-    )
 
 
 def receiving_units(units: list[Unit], service: Service | None) -> list[Unit]:

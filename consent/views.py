@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.models import Action
 from audit.services import access_log
+from families.ages import age_in_years
 from families.models import Child, Guardian
 from families.queries import child_for_request
 
@@ -37,7 +38,6 @@ from .models import Consent, GuardianConsent
 from .policy import Decision, Purpose
 from .services import (
     ConsentError,
-    age_in_years,
     consent_form_text,
     consent_give,
     consent_record,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from families.ages import age_in_years
 
 # (from age in whole years, prompt): the last band whose age is reached applies.
 BANDS: list[tuple[int, Promise]] = [
@@ -44,12 +45,6 @@ BANDS: list[tuple[int, Promise]] = [
         ),
     ),
 ]
-
-
-def age_in_years(birth_date: datetime.date, on: datetime.date | None = None) -> int:
-    on = on or timezone.localdate()
-    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    return max(0, years)
 
 
 def voice_prompt(birth_date: datetime.date, on: datetime.date | None = None) -> str:
