@@ -141,6 +141,9 @@ def probe(client: Client, url: str) -> bool:
     return response.status_code == 200
 
 
+TYPICAL_AGENDA = 6  # agenda items of the meeting page compared at two sizes
+
+
 def world(kiosk_pool: int, nurses: int, coordinators: int, editors: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -207,16 +210,16 @@ def world(kiosk_pool: int, nurses: int, coordinators: int, editors: int) -> dict
         open_meetings = Meeting.objects.filter(
             team=team, closed_at__isnull=True, items__isnull=False
         )
+        # And of a typical length: the page's work grows with its agenda (not with the
+        # population), so both sizes show an agenda as close to TYPICAL_AGENDA as they have.
         identified = open_meetings.filter(items__concern__child__isnull=False)
-        meeting = (
-            identified.filter(starts_at__gte=now - timezone.timedelta(days=60))
-            .order_by("starts_at")
-            .first()
-            or identified.order_by("-starts_at").first()
-            or open_meetings.filter(starts_at__gte=now - timezone.timedelta(days=60))
-            .order_by("starts_at")
-            .first()
-            or open_meetings.order_by("-starts_at").first()
+        candidates = Meeting.objects.filter(
+            pk__in=(identified if identified.exists() else open_meetings).values("pk")
+        ).annotate(length=Count("items"))
+        meeting = min(
+            candidates,
+            key=lambda m: (abs(m.length - TYPICAL_AGENDA), abs(m.starts_at - now)),
+            default=None,
         )
         if meeting is None:
             continue
