@@ -333,28 +333,21 @@ def _item_anonymous_with_theme_and_actions(cast, meeting):  # type: ignore[no-un
     return item
 
 
-def _item_own_unit_child_the_coordinator_sees_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
-    child = child_with_guardians(bvc=cast.bvc)
-    factories.consent(
-        child,
-        cast.nurse,
-        "team_discussion",
-        team=cast.bht_team,
-        sectors=[Sector.SOCIAL_SERVICES, Sector.OPEN_PRESCHOOL],
-    )
+def _item_under_team_consent(cast, meeting, bvc, recorder, sectors):  # type: ignore[no-untyped-def]
+    """An identified item about a child of `bvc` with a team-discussion consent for `sectors`."""
+    child = child_with_guardians(bvc=bvc)
+    factories.consent(child, recorder, "team_discussion", team=cast.bht_team, sectors=sectors)
     return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+
+
+def _item_own_unit_child_the_coordinator_sees_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
+    sectors = [Sector.SOCIAL_SERVICES, Sector.OPEN_PRESCHOOL]
+    return _item_under_team_consent(cast, meeting, cast.bvc, cast.nurse, sectors)
 
 
 def _item_other_units_child_the_nurse_sees_only_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
-    child = child_with_guardians(bvc=cast.other_bvc)
-    factories.consent(
-        child,
-        cast.outsider,
-        "team_discussion",
-        team=cast.bht_team,
-        sectors=[Sector.CHILD_HEALTH, Sector.OPEN_PRESCHOOL],
-    )
-    return nominate(cast.nurse, meeting, _identified_concern(cast, child))
+    sectors = [Sector.CHILD_HEALTH, Sector.OPEN_PRESCHOOL]
+    return _item_under_team_consent(cast, meeting, cast.other_bvc, cast.outsider, sectors)
 
 
 def _item_with_report_of_concern_referral_and_plan(cast, meeting):  # type: ignore[no-untyped-def]
