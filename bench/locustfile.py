@@ -87,9 +87,18 @@ def _why(response) -> str:  # type: ignore[no-untyped-def]
     return f"({type(error).__name__}: {str(error)[:80]})" if error else ""
 
 
+# Human pacing in the load test's mix: a professional reads a page for a few seconds before the
+# next click and writes for longer before saving; a guardian reads and answers a question in a
+# few seconds. (The first load tests used 0.3-1.5 s between clicks: 50 users then send about
+# 40 requests per second, a stress test of two cores, not the mix of 50 people.)
+READ = (2.0, 8.0)  # seconds on a page before the next one
+ANSWER = (2.0, 6.0)  # seconds for a guardian to answer one question on the kiosk
+WRITE = (5.0, 15.0)  # seconds of writing before a save
+
+
 class BenchUser(HttpUser):
     abstract = True
-    wait_time = between(1, 4)
+    wait_time = between(3, 10)
 
     def on_start(self) -> None:
         self.csrf = secrets.token_hex(16)  # 32 characters: Django accepts the unmasked secret
@@ -139,9 +148,9 @@ class BenchUser(HttpUser):
             self._after(response)
             return response
 
-    def think(self, low: float = 0.3, high: float = 1.5) -> None:
+    def think(self, pace: tuple[float, float] = READ) -> None:
         if MODE == "mix":
-            time.sleep(random.uniform(low, high))  # noqa: S311
+            time.sleep(random.uniform(*pace))  # noqa: S311
 
 
 def _persona(role: str, people: list[dict[str, Any]]) -> tuple[dict[str, Any], int, int]:
@@ -266,7 +275,7 @@ class Nurse(BenchUser):
             if page.status_code != 200:
                 break
             options = [c[1] for f in forms_of(page.text) for c in f["choices"] if c[0] == "option"]
-            self.think(0.2, 1.0)
+            self.think(ANSWER)
             self.post(f"/surfplatta/fraga/{n}/", {"option": random.choice(options)}, "kiosk answer")  # noqa: S311
             n += 1
         review = self.get("/surfplatta/svar/", "kiosk review")
@@ -314,7 +323,7 @@ class Coordinator(BenchUser):
             [k, v + f" Noted {time.time():.0f}."] if k.endswith("-discussion") else [k, v]
             for k, v in form["fields"]
         ]
-        self.think(1, 3)
+        self.think(WRITE)
         self.post(form["action"], fields, "minutes save")
 
 
@@ -353,7 +362,7 @@ class PlanEditor(BenchUser):
             if not changed and k.startswith("goals-") and k.endswith("-text") and v:
                 v, changed = v.rstrip(".") + f" (reviewed {time.time():.0f}).", True
             fields.append([k, v])
-        self.think(1, 3)
+        self.think(WRITE)
         self.post(self.person["edit"], fields, "plan save")
 
 

@@ -338,7 +338,9 @@ def kiosk_ratio(world_file: Path, count: int) -> None:
 
 
 def pages_at(db: str, seconds: int) -> dict[str, Any]:
-    world = prepare(db, "world", "--nurses", "1", "--coordinators", "1", "--editors", "0")
+    world = prepare(
+        db, "world", "--nurses", "1", "--coordinators", "1", "--editors", "0", "--closed-meetings"
+    )
     world_file = WORK / f"world-pages-{db}.json"
     world_file.write_text(json.dumps(world))
     queries = prepare(db, "queries", "--world", str(world_file))
@@ -483,6 +485,7 @@ def load_figure(duration: int) -> None:
                 "seconds": duration,
                 "users": 50,
                 "requests": len(records),
+                "requests_per_second": round(len(records) / duration, 1),
                 "errors": errors,
                 "error_samples": sorted({f"{r[0]}: {r[3]} {r[4]}" for r in records if r[4]})[:20],
                 "p50_ms": round(statistics.median(durations), 1) if durations else None,
@@ -490,7 +493,8 @@ def load_figure(duration: int) -> None:
                 "per_page": pages,
                 "people": {k: len(world[k]) for k in ("nurses", "coordinators", "editors")},
             },
-            "summary": f"{len(records)} requests, {errors} errors, p95 {p95:.0f} ms",
+            "summary": f"{len(records)} requests ({len(records) / duration:.0f}/s), "
+            f"{errors} errors, p95 {p95:.0f} ms",
         },
     )
     peak = max(samples) if samples else float("nan")
