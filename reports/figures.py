@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
-from directory.models import Organisation, Service
+from directory.models import Organisation, Sector, Service, Unit
 from samverkan.charts import Chart
 from screening.models import Domain, Occasion
 from screening.statistics import Share, suppress
@@ -30,13 +30,15 @@ KINDS = tuple(Service.Kind.values)
 
 @dataclass(frozen=True)
 class Frame:
-    """What the figures are counted over: the region's municipalities, its screening occasions
-    and its home-visit programmes (with their areas prefetched)."""
+    """What the figures are counted over: the region's municipalities, its child-health units
+    (BVCs, as `{unit pk: municipality pk}`), its screening occasions and its home-visit
+    programmes (with their areas prefetched)."""
 
     region: Organisation
     municipalities: list[Organisation]
     occasions: list[Occasion]
     programmes: list[Programme]
+    bvcs: dict[int, int] = field(default_factory=dict)
 
     @property
     def municipality_ids(self) -> list[int]:
@@ -44,12 +46,22 @@ class Frame:
 
 
 def frame_of(region: Organisation) -> Frame:
-    """Four small queries, whatever the population."""
+    """Five small queries, whatever the population.
+
+    The BVCs are looked up here, once, so that the figures over children and screenings name
+    them as constants (`bvc_unit_id IN (...)`): PostgreSQL then estimates the region's rows
+    from the column's own statistics and walks the `(bvc_unit, birth_date)` and `unit` indexes.
+    Through a join on the municipality instead it sees every unit of the region (about 17 for
+    each BVC: schools, preschools, social services), estimates the region's screenings at a
+    seventeenth of what they are, and then reads the whole children table or probes the
+    responses once per screening (measured at 2,000,000 children)."""
     municipalities = list(
         Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, region=region).order_by(
             "name", "pk"
         )
     )
+    if not municipalities:
+        return Frame(region, [], list(Occasion.objects.filter(region=region).order_by("order")), [])
     return Frame(
         region=region,
         municipalities=municipalities,
@@ -58,9 +70,14 @@ def frame_of(region: Organisation) -> Frame:
             Programme.objects.filter(region=region, municipality__in=municipalities)
             .prefetch_related("areas")
             .order_by("pk")
-        )
-        if municipalities
-        else [],
+        ),
+        # A child's BVC and a screening's unit are child-health units: registration sets the
+        # BVC only to one, and a screening is run by the child's BVC (`may_run_screening`).
+        bvcs=dict(
+            Unit.objects.filter(municipality__in=municipalities, sector=Sector.CHILD_HEALTH)
+            .order_by("pk")
+            .values_list("pk", "municipality_id")
+        ),
     )
 
 

@@ -13,19 +13,30 @@ a whole, counted in SQL through Django's ORM.
   a plan's start to its first version.
 
 A child, response, referral or plan belongs to the municipality its unit serves (the child's
-BVC, the screening's unit, the referring unit, the unit that started the plan).
+BVC, the screening's unit, the referring unit, the unit that started the plan). Children and
+screenings are counted per BVC (`figures.Frame.bvcs`, looked up once) and added up per
+municipality in Python: a child has one BVC and a screening one unit, so distinct counts per
+BVC add up.
 
-Every figure family is one query, two for coverage, domains and home visits (conditional
-aggregation, no per-row work in Python), plus four small look-ups of the region's
-municipalities, occasions and programmes: thirteen queries at most, whatever the population.
-Small cells are suppressed in `figures.present`.
+Every figure family is one query, two for home visits (conditional aggregation, no per-row
+work in Python), plus five small look-ups of the region's municipalities, BVCs, occasions and
+programmes: twelve queries at most, whatever the population. Small cells are suppressed in
+`figures.present`.
 
-At scale, counting from the side with few rows matters more than anything else: a child that
-is probed once per occasion (`EXISTS` per occasion) or a response probed once per domain costs
-ten times what a `COUNT(DISTINCT ...)` over the screenings or the positive answers does
-(measured with EXPLAIN ANALYZE on a generated population). Such per-row subplans also raise
-PostgreSQL's cost estimate over `jit_above_cost`, and JIT compilation then costs seconds (11 s
-of JIT for a 0.35 s query at 200,000 children): no figure here uses them.
+What it costs at 2,000,000 children (21 regions; EXPLAIN ANALYZE, BUFFERS): the figures over
+children and screenings read the region's rows once, from index ranges, never the country's
+tables. That takes three things. The BVCs are constants in the SQL (`bvc_unit_id IN (...)`,
+see `figures.frame_of`), so PostgreSQL estimates the region's children and screenings from
+their own statistics, not through a join on every unit of the region, which it got wrong up
+to seventeen-fold. Counting starts from the side with few rows: a child probed once per
+occasion (`EXISTS` per occasion) or a response probed once per domain costs ten times a
+`COUNT(DISTINCT ...)` over a join, and such per-row subplans raise the cost estimate over
+`jit_above_cost` (11 s of JIT for a 0.35 s query at 200,000 children). The one per-row
+subplan left, first-born, is in a CASE (`first_born_per_row`), because as `WHERE NOT EXISTS`
+it is planned as a hash anti-join over every custody of the country (4 to 8 s). What remains
+is inherent: the domains read every response of the period (the region is on the screening,
+the period on the response: no index holds both), and on a never-vacuumed table every row
+read is a heap visit, as index-only scans need the visibility map.
 
 Medians are computed the same way on PostgreSQL and SQLite, which has no `percentile_cont`:
 a window query numbers each group's values in order (`ROW_NUMBER() OVER (PARTITION BY group
@@ -41,13 +52,17 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import (
+    Case,
     Count,
+    Exists,
     F,
     FilteredRelation,
     FloatField,
     Func,
+    OuterRef,
     Q,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Replace, RowNumber
@@ -56,11 +71,12 @@ from cases.models import Referral
 from directory.models import Organisation
 from families.models import Child
 from plans.models import Plan, PlanVersion
-from screening.models import Answer, Occasion, Response
+from screening.models import Occasion, Response
 from visits.eligibility import area_condition, has_older_sibling
 from visits.models import Enrolment, Programme, ProgrammeArea
 
 from .figures import (
+    DOMAINS,
     Figures,
     Frame,
     RegionalStatistics,
@@ -105,79 +121,67 @@ class DaysBetween(Func):
 
 
 def _coverage(
-    munis: list[int], occasions: list[Occasion], start: datetime.date, end: datetime.date
+    bvcs: dict[int, int], occasions: list[Occasion], start: datetime.date, end: datetime.date
 ) -> dict[tuple[int, int], tuple[int, int]]:
-    """Two queries: the children per age window (conditional counts over an index range), and
-    the screened ones counted from the answers' side (`COUNT(DISTINCT child)`), which touches
-    only children with a screening instead of probing every child once per occasion."""
+    """One query, per BVC: the children per age window, and how many of them have a screening
+    at the occasion that a guardian answered. The children are read once, from one index range
+    per BVC, each joined to its answered screenings in the windows (`EXISTS`: one look-up per
+    screening, however many guardians answered); a child with two such screenings is two rows,
+    hence `COUNT(DISTINCT)`. Two queries instead (children, then screenings joined to children)
+    read every child of the windows twice, which took a third longer for the largest region at
+    2,000,000 children."""
     windows = {o.pk: born_between(o.min_age_days, o.max_age_days, start, end) for o in occasions}
-    children = (
-        Child.objects.filter(
-            bvc_unit__municipality__in=munis,
-            birth_date__gte=min(lo for lo, _hi in windows.values()),
-            birth_date__lte=max(hi for _lo, hi in windows.values()),
-        )
-        .values("bvc_unit__municipality")
-        .annotate(
-            **{f"c{o}": Count("pk", filter=Q(birth_date__range=w)) for o, w in windows.items()}
-        )
-        .order_by()
-    )
-    # The overall range first: an index range per unit, then the window per occasion.
+    overall = (min(lo for lo, _hi in windows.values()), max(hi for _lo, hi in windows.values()))
     in_window = Q()
     for o, window in windows.items():
-        in_window |= Q(screening__occasion=o, screening__child__birth_date__range=window)
-    screened = (
-        Response.objects.filter(
-            in_window,
-            screening__child__bvc_unit__municipality__in=munis,
-            screening__child__birth_date__gte=min(lo for lo, _hi in windows.values()),
-            screening__child__birth_date__lte=max(hi for _lo, hi in windows.values()),
-        )
-        .values("screening__child__bvc_unit__municipality", "screening__occasion")
-        .annotate(n=Count("screening__child", distinct=True))
+        in_window |= Q(screenings__occasion=o, birth_date__range=window)
+    answered = Exists(Response.objects.filter(screening=OuterRef("answered__pk")))
+    counts = {}
+    for o, window in windows.items():
+        counts[f"c{o}"] = Count("pk", distinct=True, filter=Q(birth_date__range=window))
+        counts[f"s{o}"] = Count("pk", distinct=True, filter=Q(answered__occasion=o))
+    rows = (
+        Child.objects.filter(bvc_unit__in=list(bvcs), birth_date__range=overall)
+        .annotate(answered=FilteredRelation("screenings", condition=in_window & Q(answered)))
+        .values("bvc_unit")
+        .annotate(**counts)
         .order_by()
-        .values_list("screening__child__bvc_unit__municipality", "screening__occasion", "n")
+        .values_list("bvc_unit", *counts)
     )
-    found = {
-        (o, row["bvc_unit__municipality"]): (row[f"c{o}"], 0) for row in children for o in windows
-    }
-    for muni, occasion, n in screened:
-        found[occasion, muni] = (found.get((occasion, muni), (0, 0))[0], n)
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    for unit, *numbers in rows:
+        for i, o in enumerate(windows):
+            children, screened = found.get((o, bvcs[unit]), (0, 0))
+            found[o, bvcs[unit]] = (children + numbers[2 * i], screened + numbers[2 * i + 1])
     return found
 
 
 def _domains(
-    munis: list[int], since: datetime.datetime, until: datetime.datetime
+    bvcs: dict[int, int], since: datetime.datetime, until: datetime.datetime
 ) -> dict[int, dict[str, int]]:
-    """Two queries: the responses per municipality, and the positive ones per domain counted
-    from the positive answers' side (few rows), not by probing every response per domain."""
-    totals = (
+    """One query, per BVC: the responses submitted there in the period, and how many of them
+    are positive in each domain, from a LEFT JOIN to their positive answers only (a partial
+    index, `answer_positive_idx`, holds just those). The responses are read once, for both."""
+    positive = {
+        domain: Count("pk", distinct=True, filter=Q(positive__item__domain=domain))
+        for domain in DOMAINS
+    }
+    rows = (
         Response.objects.filter(
-            screening__unit__municipality__in=munis,
-            submitted_at__gte=since,
-            submitted_at__lt=until,
+            screening__unit__in=list(bvcs), submitted_at__gte=since, submitted_at__lt=until
         )
-        .values("screening__unit__municipality")
-        .annotate(responses=Count("pk"))
+        .annotate(positive=FilteredRelation("answers", condition=Q(answers__positive=True)))
+        .values("screening__unit")
+        # A response with two positive answers is two rows: count responses, not rows.
+        .annotate(responses=Count("pk", distinct=True), **positive)
         .order_by()
-        .values_list("screening__unit__municipality", "responses")
+        .values_list("screening__unit", "responses", *DOMAINS)
     )
-    positive = (
-        Answer.objects.filter(
-            positive=True,
-            response__screening__unit__municipality__in=munis,
-            response__submitted_at__gte=since,
-            response__submitted_at__lt=until,
-        )
-        .values("response__screening__unit__municipality", "item__domain")
-        .annotate(n=Count("response", distinct=True))
-        .order_by()
-        .values_list("response__screening__unit__municipality", "item__domain", "n")
-    )
-    found: dict[int, dict[str, int]] = {muni: {"responses": n} for muni, n in totals}
-    for muni, domain, n in positive:
-        found.setdefault(muni, {})[domain] = n
+    found: dict[int, dict[str, int]] = {}
+    for unit, *counts in rows:
+        place = found.setdefault(bvcs[unit], {})
+        for key, n in zip(("responses", *DOMAINS), counts, strict=True):
+            place[key] = place.get(key, 0) + n
     return found
 
 
@@ -225,19 +229,31 @@ def _lead_times(
     return medians(places) | medians(region)
 
 
+def first_born_per_row() -> Case:
+    """`visits.eligibility`'s first-born rule as a per-row condition: `CASE WHEN NOT EXISTS
+    (...)`. A bare `WHERE NOT EXISTS` becomes an anti-join, which PostgreSQL may plan as a hash
+    join over every custody of the country; inside a CASE it stays a look-up per child, asked
+    after the cheaper conditions and once per child (not once per count that needs it)."""
+    return Case(When(~has_older_sibling(), then=Value(True)), default=Value(False))
+
+
 def _home_visits(
-    munis: list[int], programmes: list[Programme], start: datetime.date, end: datetime.date
+    bvcs: dict[int, int], programmes: list[Programme], start: datetime.date, end: datetime.date
 ) -> dict[int, tuple[int, int]]:
     """Eligible children of the region born in the period, per programme, and how many of
     them are enrolled: two queries whatever the number of programmes, one over the areas for
-    all families and one over the first-time-parents areas, whose children are first narrowed
-    to the first-born by an anti-join (`WHERE NOT EXISTS`, planned as a join). The enrolments
-    are a LEFT JOIN too. A per-child subquery in the select list instead (first-born, enrolled,
-    once per programme) costs a subplan per row and column: at 200,000 children that query
-    took 0.35 s without JIT and 11 s with it."""
+    all families and one over the first-time-parents areas. Each reads only the children of
+    the region's BVCs born in the period (an index range per BVC) who live in one of the
+    rule's areas; the enrolments are a LEFT JOIN.
+
+    Whether a child is first-born is asked per child left (`first_born_per_row`, three index
+    look-ups), not as a bare `WHERE NOT EXISTS`: PostgreSQL turns that into an anti-join and,
+    once a vacuumed table makes index-only scans look cheap, plans it as a hash join over
+    every custody of the country (4 to 6 s at 2,000,000 children, measured on a vacuumed
+    copy)."""
     pks = [p.pk for p in programmes]
     cohort = (
-        Child.objects.filter(bvc_unit__municipality__in=munis, birth_date__range=(start, end))
+        Child.objects.filter(bvc_unit__in=list(bvcs), birth_date__range=(start, end))
         .annotate(
             postal_digits=Replace("postal_code", Value(" "), Value("")),
             enrolled=FilteredRelation(
@@ -248,23 +264,19 @@ def _home_visits(
         .order_by()
     )
     result: dict[int, tuple[int, int]] = {}
-    for rule, children in (
-        (ProgrammeArea.Rule.ALL_FAMILIES, cohort),
-        # Every child left is first-born, so `area_condition` may take that as read.
-        (
-            ProgrammeArea.Rule.FIRST_TIME_PARENTS,
-            cohort.filter(~has_older_sibling()).annotate(first_born=Value(True)),
-        ),
-    ):
-        counts = {}
+    for rule in (ProgrammeArea.Rule.ALL_FAMILIES, ProgrammeArea.Rule.FIRST_TIME_PARENTS):
+        counts, anywhere = {}, Q()
         for programme in programmes:
             areas = [area for area in programme.areas.all() if area.rule == rule]
             if not areas:
                 continue
-            where = Q()
+            where, places = Q(), Q()
             for area in areas:
                 where |= area_condition(area)
-            eligible = Q(birth_date__gte=programme.children_born_from) & where
+                places |= Q(postal_digits__startswith=area.postal_code_prefix)
+            born = Q(birth_date__gte=programme.children_born_from)
+            anywhere |= born & places
+            eligible = born & where
             # A child enrolled in two programmes is two rows: count children, not rows.
             counts[f"e{programme.pk}"] = Count("pk", filter=eligible, distinct=True)
             counts[f"n{programme.pk}"] = Count(
@@ -272,6 +284,14 @@ def _home_visits(
             )
         if not counts:
             continue
+        children = cohort.filter(anywhere)
+        if rule == ProgrammeArea.Rule.FIRST_TIME_PARENTS:
+            # Every child left is first-born, so `area_condition` may take that as read.
+            children = (
+                children.alias(first_born_asked=first_born_per_row())
+                .filter(first_born_asked=True)
+                .annotate(first_born=Value(True))
+            )
         found = children.aggregate(**counts)
         for programme in programmes:
             if f"e{programme.pk}" in found:
@@ -327,7 +347,7 @@ def collect_figures(
 ) -> Figures:
     """The raw, unsuppressed counts over `frame` (never shown as they are): one query per
     figure family. `period_start` and `period_end` are both included."""
-    munis = frame.municipality_ids
+    munis, bvcs = frame.municipality_ids, frame.bvcs
     occasions = frame.occasions
     if not munis:
         return complete(Figures((), tuple(o.pk for o in occasions)))
@@ -336,10 +356,14 @@ def collect_figures(
         Figures(
             municipalities=tuple(munis),
             occasions=tuple(o.pk for o in occasions),
-            coverage=_coverage(munis, occasions, period_start, period_end) if occasions else {},
-            domains=_domains(munis, since, until),
+            coverage=_coverage(bvcs, occasions, period_start, period_end)
+            if occasions and bvcs
+            else {},
+            domains=_domains(bvcs, since, until) if bvcs else {},
             lead_times=_lead_times(munis, since, until),
-            home_visits=_home_visits(munis, frame.programmes, period_start, period_end),
+            home_visits=_home_visits(bvcs, frame.programmes, period_start, period_end)
+            if bvcs
+            else {},
             plans=_plans(munis, since, until),
             first_versions=_first_versions(munis, since, until),
         )
@@ -350,7 +374,7 @@ def regional_statistics(
     region: Organisation, period_start: datetime.date, period_end: datetime.date
 ) -> RegionalStatistics:
     """The region's figures per municipality and in all, small cells suppressed:
-    thirteen queries at most, whatever the population."""
+    twelve queries at most, whatever the population."""
     frame = frame_of(region)
     return present(
         frame, collect_figures(frame, period_start, period_end), period_start, period_end

@@ -21,6 +21,7 @@ from django.db import connection
 from visits.models import Enrolment, ProgrammeArea
 
 from .figures import (
+    DOMAINS,
     Figures,
     Frame,
     born_between,
@@ -59,70 +60,58 @@ def _rows(sql: str, params: Sequence[object]) -> list[tuple]:
 
 
 def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
-    munis, occasions = frame.municipality_ids, frame.occasions
+    bvcs, occasions = frame.bvcs, frame.occasions
     windows = [born_between(o.min_age_days, o.max_age_days, start, end) for o in occasions]
     columns = ", ".join(
-        ["COUNT(CASE WHEN ch.birth_date BETWEEN %s AND %s THEN 1 END)"] * len(occasions)
+        [
+            "COUNT(DISTINCT CASE WHEN ch.birth_date BETWEEN %s AND %s THEN ch.id END),"
+            " COUNT(DISTINCT CASE WHEN s.occasion_id = %s THEN ch.id END)"
+        ]
+        * len(occasions)
     )
-    children = (
-        f"SELECT u.municipality_id, {columns}"  # noqa: S608
-        " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
-        f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
-        " GROUP BY u.municipality_id"
-    )
-    params = [_day(day) for window in windows for day in window]
-    overall = [_day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
-    params += [*munis, *overall]
-    found = {}
-    for muni, *counts in _rows(children, params):
-        for occasion, count in zip(occasions, counts, strict=True):
-            found[occasion.pk, muni] = (count, 0)
     in_window = " OR ".join(
         ["(s.occasion_id = %s AND ch.birth_date BETWEEN %s AND %s)"] * len(occasions)
     )
-    screened = (
-        "SELECT u.municipality_id, s.occasion_id, COUNT(DISTINCT s.child_id)"  # noqa: S608
-        " FROM screening_response r"
-        " JOIN screening_screening s ON s.id = r.screening_id"
-        " JOIN families_child ch ON ch.id = s.child_id"
-        " JOIN directory_unit u ON u.id = ch.bvc_unit_id"
-        f" WHERE ({in_window}) AND u.municipality_id IN {_in(munis)}"
-        " AND ch.birth_date BETWEEN %s AND %s"
-        " GROUP BY u.municipality_id, s.occasion_id"
+    sql = (
+        f"SELECT ch.bvc_unit_id, {columns}"  # noqa: S608
+        " FROM families_child ch"
+        f" LEFT JOIN screening_screening s ON s.child_id = ch.id AND ({in_window})"
+        " AND EXISTS (SELECT 1 FROM screening_response r WHERE r.screening_id = s.id)"
+        f" WHERE ch.bvc_unit_id IN {_in(bvcs)} AND ch.birth_date BETWEEN %s AND %s"
+        " GROUP BY ch.bvc_unit_id"
     )
-    params = []
+    counted, joined = [], []
     for occasion, (lo, hi) in zip(occasions, windows, strict=True):
-        params += [occasion.pk, _day(lo), _day(hi)]
-    for muni, occasion, n in _rows(screened, [*params, *munis, *overall]):
-        found[occasion, muni] = (found.get((occasion, muni), (0, 0))[0], n)
+        counted += [_day(lo), _day(hi), occasion.pk]
+        joined += [occasion.pk, _day(lo), _day(hi)]
+    overall = [_day(min(lo for lo, _ in windows)), _day(max(hi for _, hi in windows))]
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    for unit, *numbers in _rows(sql, [*counted, *joined, *bvcs, *overall]):
+        for i, occasion in enumerate(occasions):
+            children, screened = found.get((occasion.pk, bvcs[unit]), (0, 0))
+            found[occasion.pk, bvcs[unit]] = (
+                children + numbers[2 * i],
+                screened + numbers[2 * i + 1],
+            )
     return found
 
 
-def _domains(munis: list[int], since: datetime.datetime, until: datetime.datetime) -> dict:
-    period = [*munis, _moment(since), _moment(until)]
-    totals = (
-        "SELECT u.municipality_id, COUNT(*)"  # noqa: S608
+def _domains(bvcs: dict[int, int], since: datetime.datetime, until: datetime.datetime) -> dict:
+    positive = ", ".join(["COUNT(DISTINCT CASE WHEN i.domain = %s THEN r.id END)"] * len(DOMAINS))
+    sql = (
+        f"SELECT s.unit_id, COUNT(DISTINCT r.id), {positive}"  # noqa: S608
         " FROM screening_response r"
         " JOIN screening_screening s ON s.id = r.screening_id"
-        " JOIN directory_unit u ON u.id = s.unit_id"
-        f" WHERE u.municipality_id IN {_in(munis)}"
-        " AND r.submitted_at >= %s AND r.submitted_at < %s"
-        " GROUP BY u.municipality_id"
+        " LEFT JOIN screening_answer a ON a.response_id = r.id AND a.positive"
+        " LEFT JOIN screening_item i ON i.id = a.item_id"
+        f" WHERE s.unit_id IN {_in(bvcs)} AND r.submitted_at >= %s AND r.submitted_at < %s"
+        " GROUP BY s.unit_id"
     )
-    positive = (
-        "SELECT u.municipality_id, i.domain, COUNT(DISTINCT a.response_id)"  # noqa: S608
-        " FROM screening_answer a"
-        " JOIN screening_item i ON i.id = a.item_id"
-        " JOIN screening_response r ON r.id = a.response_id"
-        " JOIN screening_screening s ON s.id = r.screening_id"
-        " JOIN directory_unit u ON u.id = s.unit_id"
-        f" WHERE a.positive AND u.municipality_id IN {_in(munis)}"
-        " AND r.submitted_at >= %s AND r.submitted_at < %s"
-        " GROUP BY u.municipality_id, i.domain"
-    )
-    found: dict[int, dict[str, int]] = {muni: {"responses": n} for muni, n in _rows(totals, period)}
-    for muni, domain, n in _rows(positive, period):
-        found.setdefault(muni, {})[domain] = n
+    found: dict[int, dict[str, int]] = {}
+    for unit, *counts in _rows(sql, [*DOMAINS, *bvcs, _moment(since), _moment(until)]):
+        place = found.setdefault(bvcs[unit], {})
+        for key, n in zip(("responses", *DOMAINS), counts, strict=True):
+            place[key] = place.get(key, 0) + n
     return found
 
 
@@ -161,22 +150,24 @@ def _lead_times(munis: list[int], since: datetime.datetime, until: datetime.date
 
 
 def _home_visits(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
-    """Two statements: the areas for all families, and the first-time-parents areas over the
-    first-born only (an anti-join); enrolments joined, not probed per child."""
+    """Two statements: the areas for all families, and the first-time-parents areas, each over
+    the children of the region's BVCs born in the period who live in one of the rule's areas;
+    first-born asked per child (inside a CASE, see `statistics.first_born_per_row`), enrolments
+    joined."""
     first_born = (
-        "NOT EXISTS (SELECT 1 FROM families_custody older"
+        " AND CASE WHEN NOT EXISTS (SELECT 1 FROM families_custody older"
         " JOIN families_custody mine ON mine.guardian_id = older.guardian_id"
         " JOIN families_child o ON o.id = older.child_id"
-        " WHERE mine.child_id = ch.id AND o.birth_date < ch.birth_date)"
+        " WHERE mine.child_id = ch.id AND o.birth_date < ch.birth_date) THEN TRUE ELSE FALSE END"
     )
-    munis = frame.municipality_ids
+    bvcs = frame.bvcs
     pks = [p.pk for p in frame.programmes]
     result: dict[int, tuple[int, int]] = {}
     for rule, narrowed in (
         (ProgrammeArea.Rule.ALL_FAMILIES, ""),
-        (ProgrammeArea.Rule.FIRST_TIME_PARENTS, f" AND {first_born}"),
+        (ProgrammeArea.Rule.FIRST_TIME_PARENTS, first_born),
     ):
-        columns, params, counted = [], [], []
+        columns, params, anywhere, where, counted = [], [], [], [], []
         for programme in frame.programmes:
             prefixes = [a.postal_code_prefix for a in programme.areas.all() if a.rule == rule]
             if not prefixes:
@@ -185,21 +176,24 @@ def _home_visits(frame: Frame, start: datetime.date, end: datetime.date) -> dict
             eligible = f"ch.birth_date >= %s AND ({places})"
             columns.append(f"COUNT(DISTINCT CASE WHEN {eligible} THEN ch.id END)")
             columns.append(f"COUNT(CASE WHEN {eligible} AND e.programme_id = %s THEN 1 END)")
+            anywhere.append(f"({eligible})")
             born_from = _day(programme.children_born_from)
             likes = [prefix + "%" for prefix in prefixes]
             params += [born_from, *likes, born_from, *likes, programme.pk]
+            where += [born_from, *likes]
             counted.append(programme)
         if not counted:
             continue
         sql = (
             f"SELECT {', '.join(columns)}"  # noqa: S608
-            " FROM families_child ch JOIN directory_unit u ON u.id = ch.bvc_unit_id"
+            " FROM families_child ch"
             " LEFT JOIN visits_enrolment e ON e.child_id = ch.id"
             f" AND e.status IN {_in(ENROLLED)} AND e.programme_id IN {_in(pks)}"
-            f" WHERE u.municipality_id IN {_in(munis)} AND ch.birth_date BETWEEN %s AND %s"
-            f"{narrowed}"
+            f" WHERE ch.bvc_unit_id IN {_in(bvcs)} AND ch.birth_date BETWEEN %s AND %s"
+            f" AND ({' OR '.join(anywhere)}){narrowed}"
         )
-        (counts,) = _rows(sql, [*params, *ENROLLED, *pks, *munis, _day(start), _day(end)])
+        period = [_day(start), _day(end)]
+        (counts,) = _rows(sql, [*params, *ENROLLED, *pks, *bvcs, *period, *where])
         for i, programme in enumerate(counted):
             eligible_n, enrolled_n = result.get(programme.municipality_id, (0, 0))
             result[programme.municipality_id] = (
@@ -241,7 +235,7 @@ def collect_figures_sql(
     frame: Frame, period_start: datetime.date, period_end: datetime.date
 ) -> Figures:
     """The raw counts over `frame`, as `statistics.collect_figures` counts them."""
-    munis = frame.municipality_ids
+    munis, bvcs = frame.municipality_ids, frame.bvcs
     occasions = tuple(o.pk for o in frame.occasions)
     if not munis:
         return complete(Figures((), occasions))
@@ -250,10 +244,10 @@ def collect_figures_sql(
         Figures(
             municipalities=tuple(munis),
             occasions=occasions,
-            coverage=_coverage(frame, period_start, period_end) if occasions else {},
-            domains=_domains(munis, since, until),
+            coverage=_coverage(frame, period_start, period_end) if occasions and bvcs else {},
+            domains=_domains(bvcs, since, until) if bvcs else {},
             lead_times=_lead_times(munis, since, until),
-            home_visits=_home_visits(frame, period_start, period_end),
+            home_visits=_home_visits(frame, period_start, period_end) if bvcs else {},
             plans=_plans(munis, since, until),
             first_versions=_first_versions(munis, since, until),
         )

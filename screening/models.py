@@ -296,6 +296,16 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "item"], name="answer_once")]
+        indexes = [
+            # Regional statistics: a region's responses of a period joined to their positive
+            # answers only (about one answer in fifteen), per response; the item tells the
+            # domain, so a vacuumed table is read from the index alone.
+            models.Index(
+                fields=["response", "item"],
+                name="answer_positive_idx",
+                condition=models.Q(positive=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item.number}={self.option or '-'}"

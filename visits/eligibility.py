@@ -21,9 +21,11 @@ from .models import Programme, ProgrammeArea
 
 def has_older_sibling() -> Exists:
     """True for a child one of whose guardians has custody of an older child."""
+    # The guardians as a subquery on custody, not `guardian__custodies__child`: that path
+    # joins the guardian table too, a fourth index look-up per child asked.
     return Exists(
         Custody.objects.filter(
-            guardian__custodies__child_id=OuterRef("pk"),
+            guardian__in=Custody.objects.filter(child=OuterRef(OuterRef("pk"))).values("guardian"),
             child__birth_date__lt=OuterRef("birth_date"),
         )
     )
