@@ -425,7 +425,7 @@ def audit_figure() -> None:
 
 def statistics_figure() -> None:
     log("regional statistics")
-    regional = prepare(RUN_DB, "statistics", "--rounds", "5")
+    regional = prepare(RUN_DB, "statistics", "--rounds", "11")
     if regional.get("measured"):
         ratio = regional["p50_ms"] / regional["p50_sql_ms"]
         write(
