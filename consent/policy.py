@@ -126,6 +126,16 @@ def _reports_to(user: User):  # type: ignore[no-untyped-def]
     return ReportOfConcern.objects.filter(to_unit__in=_current_memberships(user).values("unit_id"))
 
 
+def _reached_by_any(*rules):  # type: ignore[no-untyped-def]
+    """Ids reached by any of `rules` (querysets of one id column each), as one subquery: one
+    query for the page however much the user may see. A UNION of one indexed path per rule,
+    not an OR of them: an OR makes the database test every row in the country against every
+    rule (minutes at 2 million children); each branch of the UNION reads only the user's own
+    few thousand rows through an index."""
+    first, *rest = rules
+    return first.union(*rest)
+
+
 def visible_children(
     user: User, queryset: ChildQuerySet | None = None, purpose: Purpose | None = None
 ) -> ChildQuerySet:
@@ -135,18 +145,15 @@ def visible_children(
     queryset = Child.objects.all() if queryset is None else queryset
     if not _is_professional(user):
         return queryset.none()
-    # One subquery, not lists: one query for the page however much the user may see. A UNION
-    # of one indexed path per rule, not an OR of them: an OR makes the database test every
-    # child in the country against every rule (minutes at 2 million children); each branch
-    # of the UNION reads only the user's own few thousand rows through an index.
     own_units = _current_memberships(user).values("unit_id")
-    own = Child.objects.filter(bvc_unit__in=own_units).values("pk")
-    rules = own.union(
-        Child.objects.filter(school_unit__in=own_units).values("pk"),
-        _reports_to(user).values("child_id"),
-        covering_consents(user, purpose).values("child_id"),
+    return queryset.filter(
+        pk__in=_reached_by_any(
+            Child.objects.filter(bvc_unit__in=own_units).values("pk"),
+            Child.objects.filter(school_unit__in=own_units).values("pk"),
+            _reports_to(user).values("child_id"),
+            covering_consents(user, purpose).values("child_id"),
+        )
     )
-    return queryset.filter(pk__in=rules)
 
 
 def decide_children(
@@ -292,16 +299,13 @@ def visible_concerns(user: User):  # type: ignore[no-untyped-def]
 
     if not _is_professional(user):
         return Concern.objects.none()
-    # A UNION of one indexed path per rule, not an OR (see `visible_children`).
-    rules = (
-        Concern.objects.filter(created_by=user)
-        .values("pk")
-        .union(
+    return Concern.objects.filter(
+        pk__in=_reached_by_any(
+            Concern.objects.filter(created_by=user).values("pk"),
             Concern.objects.filter(team__in=teams_of(user)).values("pk"),
             Concern.objects.filter(child__in=visible_children(user).values("pk")).values("pk"),
         )
     )
-    return Concern.objects.filter(pk__in=rules)
 
 
 def may_run_screening(user: User, child: Child) -> Decision:
@@ -396,16 +400,13 @@ def visible_plans(user: User):  # type: ignore[no-untyped-def]
     if not _is_professional(user):
         return Plan.objects.none()
     own_units = _current_memberships(user).values("unit_id")
-    # A UNION of one indexed path per rule, not an OR (see `visible_children`).
-    rules = (
-        Plan.objects.filter(child__bvc_unit__in=own_units)
-        .values("pk")
-        .union(
+    return Plan.objects.filter(
+        pk__in=_reached_by_any(
+            Plan.objects.filter(child__bvc_unit__in=own_units).values("pk"),
             Plan.objects.filter(child__school_unit__in=own_units).values("pk"),
             Plan.objects.filter(consent__in=covering_consents(user, Purpose.SIP)).values("pk"),
         )
     )
-    return Plan.objects.filter(pk__in=rules)
 
 
 def decide_plan(user: User, plan) -> Decision:  # type: ignore[no-untyped-def]
@@ -483,17 +484,14 @@ def visible_enrolments(user: User):  # type: ignore[no-untyped-def]
         return Enrolment.objects.none()
     own_units = _current_memberships(user).values("unit_id")
     consents = covering_consents(user, Purpose.HOME_VISITS)
-    # A UNION of the two indexed paths, not an OR (see `visible_children`).
-    rules = (
-        Enrolment.objects.filter(unit__in=own_units)
-        .values("pk")
-        .union(
+    return Enrolment.objects.filter(
+        pk__in=_reached_by_any(
+            Enrolment.objects.filter(unit__in=own_units).values("pk"),
             Enrolment.objects.filter(
                 programme__partner_unit__in=own_units, consent__in=consents
-            ).values("pk")
+            ).values("pk"),
         )
     )
-    return Enrolment.objects.filter(pk__in=rules)
 
 
 def may_read_record(user: User, child: Child, unit: Unit) -> Decision:

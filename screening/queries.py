@@ -255,7 +255,7 @@ def worklist_children(
     children = [
         _Candidate(*row) for row in candidates.values_list("pk", "bvc_unit_id", "birth_date")
     ]
-    ids = candidates.values("pk")
+    ids = [child.pk for child in children]  # the policy has decided: not asked twice more
     guardians: dict[int, list[int]] = defaultdict(list)
     for child_id, guardian_id in Custody.objects.filter(child__in=ids).values_list(
         "child_id", "guardian_id"
