@@ -4,13 +4,7 @@ for the statistics (`DATABASE_REPLICA_URL`) and a pooler in transaction mode
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from tests.settings_probe import probe
 
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
@@ -22,26 +16,15 @@ PROBE = (
 
 
 def settings_with(**env: str) -> dict:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_REPLICA_URL", "DATABASE_TRANSACTION_POOLING"}
-    }
-    environ.update(
-        DJANGO_SETTINGS_MODULE="samverkan.settings",
-        DATABASE_URL="postgres://samverkan@db.internal:5432/samverkan",
-        **env,
+    return probe(
+        PROBE,
+        without={"DATABASE_REPLICA_URL", "DATABASE_TRANSACTION_POOLING"},
+        env={
+            "DJANGO_SETTINGS_MODULE": "samverkan.settings",
+            "DATABASE_URL": "postgres://samverkan@db.internal:5432/samverkan",
+            **env,
+        },
     )
-    result = subprocess.run(  # noqa: S603 - our own settings with sys.executable
-        [sys.executable, "-c", PROBE],
-        cwd=PROJECT_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def test_without_a_replica_there_is_one_database_and_server_side_cursors_are_used():

@@ -6,13 +6,9 @@ Read on a real connection to a file database, made by the settings as a deployme
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from tests.settings_probe import probe
 
 PROBE = r"""
 import json, sqlite3, django
@@ -46,28 +42,17 @@ print(json.dumps(found))
 def test_the_sqlite_default_has_wal_full_sync_a_busy_timeout_and_immediate_transactions(
     tmp_path: Path,
 ) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "SAMVERKAN_TESTING"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="samverkan.settings",
-        SQLITE_PATH=str(tmp_path / "default.sqlite3"),
-        SECRET_KEY="x" * 50,
-        DEBUG="0",
-    )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-c", PROBE],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+    found = probe(
+        PROBE,
+        without={"DATABASE_URL", "SAMVERKAN_TESTING"},
+        env={
+            "DJANGO_SETTINGS_MODULE": "samverkan.settings",
+            "SQLITE_PATH": str(tmp_path / "default.sqlite3"),
+            "SECRET_KEY": "x" * 50,
+            "DEBUG": "0",
+        },
         timeout=60,
-        check=False,
     )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["engine"] == "sqlite"
     assert str(found["journal_mode"]).lower() == "wal"
     assert found["synchronous"] == 2  # FULL
