@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -62,13 +62,14 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
     # No savepoint inside a caller's transaction (two round trips fewer per event): if the
     # append fails, the caller's whole transaction fails with it, as it must.
     with transaction.atomic(savepoint=False):
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        seq, prev_hash = _lock_head()
         now = timezone.now()
         events = []
         for access in accesses:
             unit, child = access.decision.unit, access.child
+            seq += 1
             event = AccessEvent(
-                seq=head.seq + 1,
+                seq=seq,
                 occurred_at=now,
                 unit_id=unit.pk if unit else None,
                 unit_name=unit.name if unit else "",
@@ -79,15 +80,61 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
                 basis=access.decision.basis,
                 basis_reference=access.decision.reference,
                 allowed=access.decision.allowed,
-                prev_hash=head.hash,
+                prev_hash=prev_hash,
                 **actor,
             )
-            event.hash = event.compute_hash()
-            head.seq, head.hash = event.seq, event.hash
+            event.hash = prev_hash = event.compute_hash()
             events.append(event)
-        AccessEvent.objects.bulk_create(events)
-        head.save(update_fields=["seq", "hash"])
+        _append(events)
     return events
+
+
+# The two statements of an append, in SQL: the ORM's model machinery cost as much as the
+# statements themselves (an access event took 1.9 ms, the goal is 1 ms).
+_EVENT_FIELDS = [f for f in AccessEvent._meta.concrete_fields if not f.primary_key]
+_HEAD = ChainHead._meta.db_table
+
+
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head until the transaction ends and read it. SQLite has no row locks:
+    its transactions take the database's write lock when they begin (`"immediate"`)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+        if row is None:  # a new database: the head is made once
+            ChainHead.objects.get_or_create(pk=1)
+            cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")
+            row = cursor.fetchone()
+    return row[0], row[1]
+
+
+def _append(events: list[AccessEvent]) -> None:
+    """Insert the events and advance the head to the last of them. On PostgreSQL both are one
+    statement (a writable CTE), so one round trip; SQLite has no writable CTE and, being in
+    process, no round trip to save."""
+    values = [
+        field.get_db_prep_save(getattr(event, field.attname), connection)
+        for event in events
+        for field in _EVENT_FIELDS
+    ]
+    columns = ", ".join(field.column for field in _EVENT_FIELDS)
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"] * len(events))
+    insert = (
+        f"INSERT INTO {AccessEvent._meta.db_table} ({columns}) VALUES {rows} RETURNING seq, id"
+    )
+    advance = f"UPDATE {_HEAD} SET seq = %s, hash = %s WHERE id = 1"
+    last = [events[-1].seq, events[-1].hash]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
+            ids = dict(cursor.fetchall())
+        else:
+            cursor.execute(insert, values)
+            ids = dict(cursor.fetchall())
+            cursor.execute(advance, last)
+    for event in events:
+        event.pk = ids[event.seq]
 
 
 @dataclass(frozen=True)
