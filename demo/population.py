@@ -1070,6 +1070,7 @@ class Batch:
                         Row(
                             session_id=session,
                             screening_id=screening,
+                            unit_id=screening.unit_id,
                             guardian_id=guardian,
                             screening=screening,
                             version_id=world.version_id,

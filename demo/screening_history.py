@@ -109,6 +109,7 @@ def _family(
             response = Response.objects.create(
                 session=session,
                 screening=screening,
+                unit_id=screening.unit_id,
                 guardian=guardian,
                 version=version,
                 language=guardian.preferred_language

@@ -33,10 +33,10 @@ occasion (`EXISTS` per occasion) or a response probed once per domain costs ten 
 `COUNT(DISTINCT ...)` over a join, and such per-row subplans raise the cost estimate over
 `jit_above_cost` (11 s of JIT for a 0.35 s query at 200,000 children). The one per-row
 subplan left, first-born, is in a CASE (`first_born_per_row`), because as `WHERE NOT EXISTS`
-it is planned as a hash anti-join over every custody of the country (4 to 8 s). What remains
-is inherent: the domains read every response of the period (the region is on the screening,
-the period on the response: no index holds both), and on a never-vacuumed table every row
-read is a heap visit, as index-only scans need the visibility map.
+it is planned as a hash anti-join over every custody of the country (4 to 8 s). The domains
+read the region's responses of the period from one index (`response_unit_submitted_idx`: each
+response carries its screening's unit for that), not every response of the country's period
+joined to its screening.
 
 Medians are computed the same way on PostgreSQL and SQLite, which has no `percentile_cont`:
 a window query numbers each group's values in order (`ROW_NUMBER() OVER (PARTITION BY group
@@ -167,15 +167,13 @@ def _domains(
         for domain in DOMAINS
     }
     rows = (
-        Response.objects.filter(
-            screening__unit__in=list(bvcs), submitted_at__gte=since, submitted_at__lt=until
-        )
+        Response.objects.filter(unit__in=list(bvcs), submitted_at__gte=since, submitted_at__lt=until)
         .annotate(positive=FilteredRelation("answers", condition=Q(answers__positive=True)))
-        .values("screening__unit")
+        .values("unit")
         # A response with two positive answers is two rows: count responses, not rows.
         .annotate(responses=Count("pk", distinct=True), **positive)
         .order_by()
-        .values_list("screening__unit", "responses", *DOMAINS)
+        .values_list("unit", "responses", *DOMAINS)
     )
     found: dict[int, dict[str, int]] = {}
     for unit, *counts in rows:

@@ -99,13 +99,12 @@ def _coverage(frame: Frame, start: datetime.date, end: datetime.date) -> dict:
 def _domains(bvcs: dict[int, int], since: datetime.datetime, until: datetime.datetime) -> dict:
     positive = ", ".join(["COUNT(DISTINCT CASE WHEN i.domain = %s THEN r.id END)"] * len(DOMAINS))
     sql = (
-        f"SELECT s.unit_id, COUNT(DISTINCT r.id), {positive}"  # noqa: S608
+        f"SELECT r.unit_id, COUNT(DISTINCT r.id), {positive}"  # noqa: S608
         " FROM screening_response r"
-        " JOIN screening_screening s ON s.id = r.screening_id"
         " LEFT JOIN screening_answer a ON a.response_id = r.id AND a.positive"
         " LEFT JOIN screening_item i ON i.id = a.item_id"
-        f" WHERE s.unit_id IN {_in(bvcs)} AND r.submitted_at >= %s AND r.submitted_at < %s"
-        " GROUP BY s.unit_id"
+        f" WHERE r.unit_id IN {_in(bvcs)} AND r.submitted_at >= %s AND r.submitted_at < %s"
+        " GROUP BY r.unit_id"
     )
     found: dict[int, dict[str, int]] = {}
     for unit, *counts in _rows(sql, [*DOMAINS, *bvcs, _moment(since), _moment(until)]):

@@ -252,6 +252,9 @@ class Response(models.Model):
 
     session = models.OneToOneField(KioskSession, on_delete=models.PROTECT, related_name="response")
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="responses")
+    # The screening's unit, copied when the response is stored (a screening never moves), so
+    # that one index holds both the unit and the period of the regional statistics.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
     version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="+")
     language = models.CharField(_("language"), max_length=5)
@@ -264,8 +267,8 @@ class Response(models.Model):
         verbose_name_plural = _("responses")
         indexes = [
             models.Index(fields=["guardian", "submitted_at"], name="response_guardian_idx"),
-            # Regional statistics: the responses of a period.
-            models.Index(fields=["submitted_at"], name="response_submitted_idx"),
+            # Regional statistics: the responses of a region's units in a period.
+            models.Index(fields=["unit", "submitted_at"], name="response_unit_submitted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -327,6 +327,7 @@ def _store(
             response = Response.objects.create(
                 session=session,
                 screening=session.screening,
+                unit_id=session.screening.unit_id,
                 guardian_id=session.guardian_id,
                 version=version,
                 language=language,

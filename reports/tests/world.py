@@ -109,6 +109,7 @@ class World:
         response = Response.objects.create(
             session=session,
             screening=screening,
+            unit_id=screening.unit_id,
             guardian=parent,
             version=self.version,
             language="sv",

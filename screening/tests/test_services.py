@@ -78,6 +78,8 @@ def test_a_retried_submit_stores_one_response_and_a_used_code_is_dead(cast, fami
         session_id=session.pk, language="ar", answers=answers, idempotency_key="k1"
     )
     assert first.pk == again.pk and Response.objects.count() == 1
+    # The regional statistics find a response by its unit: the screening's, copied.
+    assert Response.objects.get().unit == child.bvc_unit == cast.bvc
     with pytest.raises(SubmissionConflict):
         response_submit(
             session_id=session.pk, language="ar", answers={1: "no"}, idempotency_key="k1"
