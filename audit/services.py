@@ -100,19 +100,44 @@ def _lock_head() -> tuple[int, str]:
     its transactions take the database's write lock when they begin (`"immediate"`)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")
+        cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")  # noqa: S608
         row = cursor.fetchone()
         if row is None:  # a new database: the head is made once
             ChainHead.objects.get_or_create(pk=1)
-            cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")
+            cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")  # noqa: S608
             row = cursor.fetchone()
     return row[0], row[1]
 
 
+_CHUNK = 500  # events per INSERT: well inside either database's limit on parameters
+
+
 def _append(events: list[AccessEvent]) -> None:
-    """Insert the events and advance the head to the last of them. On PostgreSQL both are one
-    statement (a writable CTE), so one round trip; SQLite has no writable CTE and, being in
-    process, no round trip to save."""
+    """Insert the events and advance the head to the last of them. On PostgreSQL the head
+    goes with the (last) insert in one statement, a writable CTE, so one round trip; SQLite
+    has no writable CTE and, being in process, no round trip to save."""
+    advance = f"UPDATE {_HEAD} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
+    last = [events[-1].seq, events[-1].hash]
+    together = connection.vendor == "postgresql"
+    ids: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), _CHUNK):
+            chunk = events[start : start + _CHUNK]
+            insert, values = _insert_statement(chunk)
+            if together and start + _CHUNK >= len(events):
+                cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
+            else:
+                cursor.execute(insert, values)
+            ids.update(cursor.fetchall())
+        if not together:
+            cursor.execute(advance, last)
+    for event in events:
+        event.pk = ids[event.seq]
+
+
+def _insert_statement(events: list[AccessEvent]) -> tuple[str, list[object]]:
+    """One INSERT of the events, returning their ids by sequence number. Names come from the
+    model, values go as parameters, prepared by their fields as the ORM would."""
     values = [
         field.get_db_prep_save(getattr(event, field.attname), connection)
         for event in events
@@ -120,21 +145,8 @@ def _append(events: list[AccessEvent]) -> None:
     ]
     columns = ", ".join(field.column for field in _EVENT_FIELDS)
     rows = ", ".join(["(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"] * len(events))
-    insert = (
-        f"INSERT INTO {AccessEvent._meta.db_table} ({columns}) VALUES {rows} RETURNING seq, id"
-    )
-    advance = f"UPDATE {_HEAD} SET seq = %s, hash = %s WHERE id = 1"
-    last = [events[-1].seq, events[-1].hash]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
-            ids = dict(cursor.fetchall())
-        else:
-            cursor.execute(insert, values)
-            ids = dict(cursor.fetchall())
-            cursor.execute(advance, last)
-    for event in events:
-        event.pk = ids[event.seq]
+    table = AccessEvent._meta.db_table
+    return f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING seq, id", values  # noqa: S608
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from audit.models import AccessEvent, Action, ChainHead
-from audit.services import access_log, audit_verify
+from audit.services import Access, access_log, access_log_many, audit_verify
 from consent.policy import Basis, Decision, Purpose
 from tests import factories
 
@@ -32,6 +32,24 @@ def _events(cast, count=5):
         )
         for _ in range(count)
     ]
+
+
+def test_a_page_of_many_children_is_one_link_per_child_and_the_head_follows(cast):
+    """A batch larger than one INSERT holds (the chunk size) still makes one unbroken chain."""
+    first = _events(cast, 1)[0]
+    request = RequestFactory().get("/")
+    request.user, request.request_id = cast.nurse, "test-request"
+    decision = Decision(allowed=True, basis=Basis.OWN_UNIT, unit=cast.bvc)
+    accesses = [
+        Access(Action.VIEW_MEETING_ITEM, Purpose.CARE, decision, child_id=n) for n in range(1201)
+    ]
+    events = access_log_many(request=request, accesses=accesses)
+    stored = list(AccessEvent.objects.order_by("seq").values_list("pk", "seq", "child_id"))
+    assert stored[1:] == [(e.pk, e.seq, e.child_id) for e in events]
+    assert events[0].prev_hash == first.hash and stored[-1][1] == first.seq + 1201
+    head = ChainHead.objects.get()
+    assert (head.seq, head.hash) == (events[-1].seq, events[-1].hash)
+    assert audit_verify().intact
 
 
 def _without_triggers(sql: str, params=()) -> None:
