@@ -533,7 +533,7 @@ def verify(world_path: Path, acks_path: Path) -> dict[str, Any]:
         response = Response.objects.get(idempotency_key=ack["key"])
         answers = {int(k): v for k, v in ack["answers"].items()}
         again = response_submit(
-            session_id=response.session_id,
+            session=response.session,
             language="sv",
             answers=answers,
             idempotency_key=ack["key"],
@@ -542,7 +542,7 @@ def verify(world_path: Path, acks_path: Path) -> dict[str, Any]:
         other = {**answers, 1: "no" if answers.get(1) == "yes" else "yes"}
         try:
             response_submit(
-                session_id=response.session_id,
+                session=response.session,
                 language="sv",
                 answers=other,
                 idempotency_key=ack["key"],
@@ -555,9 +555,7 @@ def verify(world_path: Path, acks_path: Path) -> dict[str, Any]:
         key = "bench-in-flight"
         _claim(key, _content_hash("sv", {"1": "yes"}))
         try:
-            response_submit(
-                session_id=fresh.pk, language="sv", answers={1: "yes"}, idempotency_key=key
-            )
+            response_submit(session=fresh, language="sv", answers={1: "yes"}, idempotency_key=key)
         except SubmissionInFlight:
             in_flight = True
         SubmissionClaim.objects.filter(idempotency_key=key).delete()

@@ -140,9 +140,7 @@ def _turn(request: HttpRequest) -> Turn | None:
     if not isinstance(state, dict):
         return None
     session = (
-        KioskSession.objects.select_related(
-            "screening__version", "screening__unit__organisation__region"
-        )
+        KioskSession.objects.select_related("screening__version")
         .filter(
             pk=state.get("session"),
             submitted_at__isnull=True,
@@ -253,7 +251,10 @@ def _region(unit: Unit) -> Organisation | None:
 @kiosk_page
 def language(request: HttpRequest, turn: Turn) -> HttpResponse:
     """The language picker: each language named in itself."""
-    languages = available_languages(turn.version, _region(turn.session.screening.unit))
+    unit = Unit.objects.select_related("organisation__region").get(
+        pk=turn.session.screening.unit_id
+    )
+    languages = available_languages(turn.version, _region(unit))
     if request.method == "POST":
         chosen = request.POST.get("language", "")
         if chosen in {language.code for language in languages}:
@@ -402,7 +403,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         return redirect("kiosk:review")
     try:
         response_submit(
-            session_id=turn.session.pk,
+            session=turn.session,
             language=turn.language,
             answers={int(number): option for number, option in turn.answers.items()},
             idempotency_key=posted,

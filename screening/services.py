@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -238,7 +239,6 @@ def _claim(idempotency_key: str, digest: str) -> str | None:
         # A claim lost in a crash is harmless (its request died with it), so its commit need
         # not wait for the disk; the response's own commit flushes it anyway.
         with commit_without_waiting():
-            SubmissionClaim.objects.filter(claimed_at__lt=now - datetime.timedelta(days=1)).delete()
             SubmissionClaim.objects.create(
                 idempotency_key=idempotency_key, content_hash=digest, token=token, claimed_at=now
             )
@@ -257,8 +257,18 @@ def _claim(idempotency_key: str, digest: str) -> str | None:
     raise SubmissionInFlight(_("These answers are being sent right now."))
 
 
+def _release(idempotency_key: str, token: str) -> QuerySet[SubmissionClaim]:
+    """Our claim, and with it any claim a dead process left a day ago whose key was never
+    retried: one DELETE clears both."""
+    now = timezone.now()
+    return SubmissionClaim.objects.filter(
+        Q(idempotency_key=idempotency_key, token=token)
+        | Q(claimed_at__lt=now - datetime.timedelta(days=1))
+    )
+
+
 def response_submit(
-    *, session_id: int, language: str, answers: dict[int, str], idempotency_key: str
+    *, session: KioskSession, language: str, answers: dict[int, str], idempotency_key: str
 ) -> Response:
     """Store a guardian's answers once. A retried submit with the same key and answers
     returns the stored response; the same key with other answers is a SubmissionConflict;
@@ -268,20 +278,21 @@ def response_submit(
 
     The key is claimed first, in a step of its own (`SubmissionClaim`), and the claim goes in
     the transaction that stores the response: a crash in between leaves a claim that expires
-    after CLAIM_TIMEOUT, never a half-stored response."""
+    after CLAIM_TIMEOUT, never a half-stored response. `session` may have been read before:
+    only its state (submitted, cancelled, expired) is checked again, under lock."""
     digest = _content_hash(language, {str(k): v for k, v in answers.items()})
     for _attempt in range(3):
-        existing = _stored(idempotency_key, session_id, digest)
-        if existing is not None:
-            return existing
         token = _claim(idempotency_key, digest)
         if token is not None:
             break
+        existing = _stored(idempotency_key, session.pk, digest)
+        if existing is not None:
+            return existing
     else:
         raise SubmissionInFlight(_("These answers are being sent right now."))
     try:
         return _store(
-            session_id=session_id,
+            session=session,
             language=language,
             answers=answers,
             idempotency_key=idempotency_key,
@@ -295,7 +306,7 @@ def response_submit(
 
 def _store(
     *,
-    session_id: int,
+    session: KioskSession,
     language: str,
     answers: dict[int, str],
     idempotency_key: str,
@@ -303,27 +314,31 @@ def _store(
     token: str,
 ) -> Response:
     """The response, its answers and the session's end in one transaction, which also
-    removes the claim."""
-    release = SubmissionClaim.objects.filter(idempotency_key=idempotency_key, token=token)
+    removes the claim. A retry of a submit that went through finds the session spent and
+    gets the stored response (or SubmissionConflict for other answers)."""
+    release = _release(idempotency_key, token)
     try:
         with transaction.atomic():
-            existing = _stored(idempotency_key, session_id, digest)
-            if existing is not None:  # stored by a request that finished before our claim
+            now = timezone.now()
+            # Check, lock and spend the code in one statement: no other submit of this
+            # session gets past here until we commit, and then it finds the code spent.
+            spent = KioskSession.objects.filter(
+                pk=session.pk,
+                submitted_at__isnull=True,
+                cancelled_at__isnull=True,
+                expires_at__gt=now,
+            ).update(submitted_at=now)
+            if not spent:
+                existing = _stored(idempotency_key, session.pk, digest)
+                if existing is None:
+                    raise ScreeningError(_("This code can no longer be used."))
                 release.delete()
                 return existing
-            session = (
-                KioskSession.objects.select_for_update()
-                .select_related("screening__version")
-                .get(pk=session_id)
-            )
-            if session.submitted_at or session.cancelled_at or session.expires_at <= timezone.now():
-                raise ScreeningError(_("This code can no longer be used."))
             version = session.screening.version
             items = {item.number: item for item in version.items.all()}
             unknown = [n for n in answers if n not in items]
             if unknown or any(v and v not in items[n].options for n, v in answers.items()):
                 raise ScreeningError(_("An answer does not belong to the questionnaire."))
-            now = timezone.now()
             response = Response.objects.create(
                 session=session,
                 screening=session.screening,
@@ -344,15 +359,16 @@ def _store(
                 )
                 for number, item in items.items()
             )
-            KioskSession.objects.filter(pk=session.pk).update(submitted_at=now)
             release.delete()
     except IntegrityError:
-        # A request that took over our claim as stale won the race: hand back what it stored.
-        existing = Response.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None or existing.content_hash != digest:
+        # The key is stored already: by a request that took over our claim as stale and won
+        # the race (hand back what it stored), or by another session (a conflict).
+        existing = _stored(idempotency_key, session.pk, digest)
+        if existing is None:
             raise
         release.delete()
         return existing
+    session.submitted_at = now
     return response
 
 

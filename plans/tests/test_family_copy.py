@@ -280,7 +280,7 @@ def test_the_copy_carries_none_of_the_guardians_screening_answers(cast, family, 
     )
     responses = [
         response_submit(
-            session_id=session_for_code(codes[guardian.pk]).pk,
+            session=session_for_code(codes[guardian.pk]),
             language="sv",
             answers={1: "yes", 2: "no", 3: "yes"},
             idempotency_key=f"copy-{guardian.pk}",

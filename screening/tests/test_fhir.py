@@ -59,7 +59,7 @@ def answered(cast, version):  # type: ignore[no-untyped-def]
     for guardian, answers in ((mother, {1: "no", 2: "no_car", 16: "yes"}), (father, {1: "yes"})):
         session = session_for_code(codes[guardian.pk])
         responses[guardian.pk] = response_submit(
-            session_id=session.pk,
+            session=session,
             language="ti" if guardian == mother else "sv",
             answers=answers,
             idempotency_key=f"key-{guardian.pk}",

@@ -12,12 +12,14 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import request_as
 from screening.kiosk_views import KIOSK, Texts
-from screening.models import Answer, Response, SubmissionClaim
+from screening.models import Answer, KioskSession, Response, SubmissionClaim
 from screening.services import (
     CLAIM_TIMEOUT,
     ScreeningError,
@@ -58,10 +60,10 @@ def in_flight(key: str, language: str, answers: dict[int, str]) -> None:
 
 
 def submit(code_or_id: str | int, answers: dict[int, str], key: str = "k1") -> Response:
+    """A submit as a request makes it: the session read afresh, then stored."""
     session_id = code_or_id if isinstance(code_or_id, int) else session_for_code(code_or_id).pk
-    return response_submit(
-        session_id=session_id, language="sv", answers=answers, idempotency_key=key
-    )
+    session = KioskSession.objects.select_related("screening__version").get(pk=session_id)
+    return response_submit(session=session, language="sv", answers=answers, idempotency_key=key)
 
 
 def test_a_duplicate_while_the_first_is_still_stored_is_refused_as_in_flight(session):
@@ -142,3 +144,39 @@ def test_the_kiosk_answers_422_to_other_answers_under_a_key_in_flight(session):
     answer = tablet.post(reverse("kiosk:submit"), {"key": key})
     assert answer.status_code == 422
     assert not Response.objects.exists()
+
+
+def test_a_kiosk_submit_runs_a_fixed_number_of_statements(session):
+    """The submit is the kiosk's hot path: each statement is a round trip on every tablet."""
+    tablet, key = _reviewed(session)
+    with CaptureQueriesContext(connection) as captured:
+        answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 302
+    statements = [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "SET"))  # transaction control
+    ]
+    assert statements == [
+        "SELECT",  # the Django session
+        "SELECT",  # the kiosk session, with its screening and questionnaire
+        "INSERT",  # the claim on the key, committed on its own
+        "UPDATE",  # the code checked, locked and spent in one
+        "SELECT",  # the questionnaire's items
+        "INSERT",  # the response
+        "INSERT",  # its answers, one statement
+        "DELETE",  # the claim (and any left by a dead process a day ago)
+        "SELECT",  # the Django session, removed:
+        "DELETE",
+    ]
+
+
+def test_claims_that_dead_processes_left_a_day_ago_go_with_the_next_stored_submission(session):
+    long_ago = timezone.now() - datetime.timedelta(days=2)
+    with time_machine.travel(long_ago):
+        in_flight("never-retried", "sv", {1: "yes"})
+    in_flight("still-recent", "sv", {1: "yes"})
+    submit(session, {1: "yes"})
+    assert list(SubmissionClaim.objects.values_list("idempotency_key", flat=True)) == [
+        "still-recent"
+    ]

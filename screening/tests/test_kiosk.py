@@ -283,7 +283,7 @@ def test_a_conflicting_submit_gets_a_calm_422(cast, family):
     _, mother, father, _, _ = family
     codes = codes_for(cast, family)
     other = response_submit(
-        session_id=session_for_code(codes[father.pk]).pk,
+        session=session_for_code(codes[father.pk]),
         language="sv",
         answers={1: "no"},
         idempotency_key="taken",

@@ -170,7 +170,7 @@ def test_a_new_version_loads_beside_the_old_and_answers_keep_the_version_they_an
     )
     session = session_for_code(codes[mother.pk])
     answered = response_submit(
-        session_id=session.pk, language="so", answers={1: "yes"}, idempotency_key="v1"
+        session=session, language="so", answers={1: "yes"}, idempotency_key="v1"
     )
     data = shipped_data()
     data["version"] = 2

@@ -100,7 +100,7 @@ def answer(
             session = session_for_code(codes[guardian.pk])
             responses.append(
                 response_submit(
-                    session_id=session.pk,
+                    session=session,
                     language="sv",
                     answers=given,
                     idempotency_key=f"s{screening.pk}-g{guardian.pk}",

@@ -71,21 +71,15 @@ def test_a_retried_submit_stores_one_response_and_a_used_code_is_dead(cast, fami
     )
     session = session_for_code(codes[mother.pk])
     answers = {1: "yes", 2: "yes", 3: ""}
-    first = response_submit(
-        session_id=session.pk, language="ar", answers=answers, idempotency_key="k1"
-    )
-    again = response_submit(
-        session_id=session.pk, language="ar", answers=answers, idempotency_key="k1"
-    )
+    first = response_submit(session=session, language="ar", answers=answers, idempotency_key="k1")
+    again = response_submit(session=session, language="ar", answers=answers, idempotency_key="k1")
     assert first.pk == again.pk and Response.objects.count() == 1
     # The regional statistics find a response by its unit: the screening's, copied.
     assert Response.objects.get().unit == child.bvc_unit == cast.bvc
     with pytest.raises(SubmissionConflict):
-        response_submit(
-            session_id=session.pk, language="ar", answers={1: "no"}, idempotency_key="k1"
-        )
+        response_submit(session=session, language="ar", answers={1: "no"}, idempotency_key="k1")
     with pytest.raises(ScreeningError):
-        response_submit(session_id=session.pk, language="ar", answers=answers, idempotency_key="k2")
+        response_submit(session=session, language="ar", answers=answers, idempotency_key="k2")
     assert session_for_code(codes[mother.pk]) is None
     scored = {a.item.number: (a.option, a.positive) for a in Answer.objects.filter(response=first)}
     assert scored[1] == ("yes", True) and scored[2] == ("yes", False) and scored[3] == ("", False)
@@ -101,7 +95,7 @@ def test_answers_outside_the_questionnaire_are_refused(cast, family):
     for answers in ({99: "yes"}, {1: "maybe"}):
         with pytest.raises(ScreeningError):
             response_submit(
-                session_id=session.pk,
+                session=session,
                 language="sv",
                 answers=answers,
                 idempotency_key=f"bad-{answers}",
@@ -121,6 +115,6 @@ def test_an_opened_code_cannot_be_entered_again_but_the_guardian_may_take_their_
     assert kiosk_session_open(code=codes[mother.pk], client_ip="127.0.0.1") is None
     with time_machine.travel(datetime.timedelta(minutes=50)):  # past the code's 30 minutes
         response = response_submit(
-            session_id=opened.pk, language="sv", answers={1: "no"}, idempotency_key="slow"
+            session=opened, language="sv", answers={1: "no"}, idempotency_key="slow"
         )
     assert response.pk
