@@ -133,6 +133,10 @@ def ensure_population(db: str, n: int, build: bool) -> dict[str, Any]:
     """Reuse the database when its number of children matches; else build it (when allowed)."""
     found = children(db)
     if found >= n * 0.95:
+        # Brought up to the code's schema, and vacuumed as autovacuum would have done after
+        # a migration that rewrote rows (this machine's server runs without autovacuum).
+        manage(db, "migrate", "--no-input", "-v0")
+        psql("VACUUM (ANALYZE)", db)
         return {"database": db, "children": found, "reused": True}
     if not build:
         return {"database": db, "children": found, "reused": False, "missing": True}
