@@ -167,7 +167,9 @@ def _domains(
         for domain in DOMAINS
     }
     rows = (
-        Response.objects.filter(unit__in=list(bvcs), submitted_at__gte=since, submitted_at__lt=until)
+        Response.objects.filter(
+            unit__in=list(bvcs), submitted_at__gte=since, submitted_at__lt=until
+        )
         .annotate(positive=FilteredRelation("answers", condition=Q(answers__positive=True)))
         .values("unit")
         # A response with two positive answers is two rows: count responses, not rows.
