@@ -485,6 +485,14 @@ def regional(rounds: int) -> dict[str, Any]:
                 timings[name].append(total)
     # The 1 s limit is for one region's page: the slowest region's median.
     slowest = max((stats.median(t) for t in per_region["orm"].values()), default=0.0)
+    by_region = {
+        region.name: {
+            "orm_ms": round(stats.median(per_region["orm"][region.pk]), 1),
+            "sql_ms": round(stats.median(per_region["sql"][region.pk]), 1),
+        }
+        for region in regions
+        if region.pk in per_region["orm"]
+    }
     return {
         "measured": True,
         "rounds": rounds,
@@ -495,6 +503,7 @@ def regional(rounds: int) -> dict[str, Any]:
         "p50_sql_ms": stats.median(timings["sql"]),
         "max_ms": slowest,
         "slowest_region_p50_ms": slowest,
+        "per_region_p50": by_region,
         "raw_ms": timings,
     }
 

@@ -22,6 +22,7 @@ ORDER = [
     "kiosk-submission",
     "pages-at-scale",
     "regional-statistics",
+    "regional-statistics-2m",
     "audit-overhead",
     "worker-memory",
     "load-test",

@@ -427,27 +427,38 @@ def audit_figure() -> None:
     )
 
 
-def statistics_figure() -> None:
-    log("regional statistics")
-    regional = prepare(RUN_DB, "statistics", "--rounds", "11")
+def statistics_figure(
+    db: str = RUN_DB, rounds: int = 11, name: str = "regional-statistics"
+) -> None:
+    """Every region in turn, ORM against the hand-written SQL; the 1 s limit applies to the
+    slowest region's median (one region's page)."""
+    log(f"regional statistics on {db}")
+    regional = prepare(db, "statistics", "--rounds", str(rounds))
+    figure = "Regional statistics vs the hand-written SQL aggregate"
+    if db != RUN_DB:
+        figure = f"{figure}, at {children(db):,} children"
     if regional.get("measured"):
         ratio = regional["p50_ms"] / regional["p50_sql_ms"]
         write(
-            "regional-statistics",
+            name,
             {
-                "figure": "Regional statistics vs the hand-written SQL aggregate",
+                "figure": figure,
                 "goal": "<= 1.5 and < 1 s",
                 "ratio": round(ratio, 3),
                 "pass": ratio <= 1.5 and regional["max_ms"] < 1000,
                 "raw": regional,
-                "summary": f"{regional['p50_ms']:.0f} ms vs {regional['p50_sql_ms']:.0f} ms",
+                "summary": (
+                    f"all {regional['regions']} regions {regional['p50_ms']:.0f} ms vs"
+                    f" {regional['p50_sql_ms']:.0f} ms; slowest region"
+                    f" {regional['max_ms']:.0f} ms"
+                ),
             },
         )
     else:
         write(
-            "regional-statistics",
+            name,
             {
-                "figure": "Regional statistics vs the hand-written SQL aggregate",
+                "figure": figure,
                 "goal": "<= 1.5 and < 1 s",
                 "ratio": None,
                 "pass": None,
@@ -590,6 +601,13 @@ def main() -> None:
         "<= 1.5 and < 1 s",
         statistics_figure,
     )
+    if not large.get("missing"):
+        measured(
+            "regional-statistics-2m",
+            "Regional statistics vs the hand-written SQL aggregate, at the large population",
+            "<= 1.5 and < 1 s",
+            lambda: statistics_figure(args.large, 3, "regional-statistics-2m"),
+        )
     measured(
         "load-test",
         "Load test: 2 app processes, 50 users, realistic mix",
