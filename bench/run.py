@@ -341,21 +341,47 @@ def kiosk_ratio(world_file: Path, count: int) -> None:
     )
 
 
-def pages_at(db: str, seconds: int) -> dict[str, Any]:
-    world = prepare(
-        db, "world", "--nurses", "1", "--coordinators", "1", "--editors", "0", "--closed-meetings"
-    )
-    world_file = WORK / f"world-pages-{db}.json"
-    world_file.write_text(json.dumps(world))
-    queries = prepare(db, "queries", "--world", str(world_file))
-    with Server(db):
-        records = locust("pages", world_file, 2, seconds)
-    return {
-        "children": world["children"],
-        "nurse_unit_children": world["nurses"][0]["unit_children"] if world["nurses"] else None,
-        "pages": per_page(records),
-        "queries": queries,
-    }
+PAGE_ROUNDS = 3  # small and large alternate, so a change in the machine's load hits both
+
+
+def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
+    """The same pages on each database, measured in PAGE_ROUNDS alternating rounds of
+    `seconds` each (one round after the other would give the later database whatever the
+    machine was doing then)."""
+    worlds, queries = [], []
+    for db in dbs:
+        world = prepare(
+            db,
+            "world",
+            "--nurses",
+            "1",
+            "--coordinators",
+            "1",
+            "--editors",
+            "0",
+            "--closed-meetings",
+        )
+        world_file = WORK / f"world-pages-{db}.json"
+        world_file.write_text(json.dumps(world))
+        worlds.append((world, world_file))
+        queries.append(prepare(db, "queries", "--world", str(world_file)))
+    records: list[list[list[Any]]] = [[] for _ in dbs]
+    for round_number in range(PAGE_ROUNDS):
+        for i, db in enumerate(dbs):
+            log(f"pages on {db}, round {round_number + 1} of {PAGE_ROUNDS}")
+            with Server(db):
+                records[i] += locust("pages", worlds[i][1], 2, seconds)
+    return [
+        {
+            "children": world["children"],
+            "nurse_unit_children": world["nurses"][0]["unit_children"] if world["nurses"] else None,
+            "rounds": PAGE_ROUNDS,
+            "seconds_per_round": seconds,
+            "pages": per_page(found),
+            "queries": counted,
+        }
+        for (world, _file), counted, found in zip(worlds, queries, records, strict=True)
+    ]
 
 
 def scale_figure(small: dict[str, Any], large: dict[str, Any] | None, why: str) -> None:
@@ -533,24 +559,21 @@ def load_figure(duration: int) -> None:
 
 def scale(large: dict[str, Any], seconds: int) -> None:
     """(b) the same pages at 20k and 2M children."""
-    log("pages at 20k")
-    small_pages = pages_at(RUN_DB, seconds)
     if large.get("missing"):
         why = (
             f"the {LARGE} database ({LARGE_N} children) does not exist; "
             "`make bench BENCH_ARGS=--build-large` builds it (long: see population.json)"
         )
-        scale_figure(small_pages, None, why)
+        scale_figure(pages_at([RUN_DB], seconds)[0], None, why)
     else:
-        log("pages at 2M")
-        scale_figure(small_pages, pages_at(large["database"], seconds), "")
+        scale_figure(*pages_at([RUN_DB, large["database"]], seconds), "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=300, help="load test seconds")
     parser.add_argument("--kiosk", type=int, default=600, help="submissions in the ratio")
-    parser.add_argument("--pages-seconds", type=int, default=30)
+    parser.add_argument("--pages-seconds", type=int, default=20, help="per round")
     parser.add_argument("--small", default=SMALL)
     parser.add_argument("--small-children", type=int, default=SMALL_N)
     parser.add_argument("--large", default=LARGE, help="the large population's database")
@@ -571,10 +594,8 @@ def main() -> None:
         large = ensure_population(args.large, args.large_children, build=args.build_large)
         if large.get("missing"):
             raise SystemExit(f"{args.large} does not exist (or is incomplete): {large}")
-        log("pages at the small population")
-        small_pages = pages_at(args.small, args.pages_seconds)
-        log(f"pages at {args.large}")
-        scale_figure(small_pages, pages_at(args.large, args.pages_seconds), "")
+        log(f"pages at {args.small} and {args.large}, alternating")
+        scale_figure(*pages_at([args.small, args.large], args.pages_seconds), "")
         subprocess.run([str(BIN / "python"), str(ROOT / "bench" / "report.py")], check=True)
         return
 
