@@ -99,12 +99,13 @@ def _lock_head() -> tuple[int, str]:
     """Lock the chain head until the transaction ends and read it. SQLite has no row locks:
     its transactions take the database's write lock when they begin (`"immediate"`)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")  # noqa: S608
+        cursor.execute(select)
         row = cursor.fetchone()
         if row is None:  # a new database: the head is made once
             ChainHead.objects.get_or_create(pk=1)
-            cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}")  # noqa: S608
+            cursor.execute(select)
             row = cursor.fetchone()
     return row[0], row[1]
 
