@@ -13,6 +13,8 @@ from django.utils import timezone
 from .models import GENESIS_HASH, AccessEvent, ChainHead
 
 if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
+
     from consent.policy import Decision, Purpose
     from families.models import Child
 
@@ -61,8 +63,8 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
     }
     # No savepoint inside a caller's transaction (two round trips fewer per event): if the
     # append fails, the caller's whole transaction fails with it, as it must.
-    with transaction.atomic(savepoint=False):
-        seq, prev_hash = _lock_head()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev_hash = _lock_head(cursor)
         now = timezone.now()
         events = []
         for access in accesses:
@@ -85,7 +87,7 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
             )
             event.hash = prev_hash = event.compute_hash()
             events.append(event)
-        _append(events)
+        _append(cursor, events)
     return events
 
 
@@ -95,25 +97,24 @@ _EVENT_FIELDS = [f for f in AccessEvent._meta.concrete_fields if not f.primary_k
 _HEAD = ChainHead._meta.db_table
 
 
-def _lock_head() -> tuple[int, str]:
+def _lock_head(cursor: CursorWrapper) -> tuple[int, str]:
     """Lock the chain head until the transaction ends and read it. SQLite has no row locks:
     its transactions take the database's write lock when they begin (`"immediate"`)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     select = f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}"  # noqa: S608
-    with connection.cursor() as cursor:
+    cursor.execute(select)
+    row = cursor.fetchone()
+    if row is None:  # a new database: the head is made once
+        ChainHead.objects.get_or_create(pk=1)
         cursor.execute(select)
         row = cursor.fetchone()
-        if row is None:  # a new database: the head is made once
-            ChainHead.objects.get_or_create(pk=1)
-            cursor.execute(select)
-            row = cursor.fetchone()
     return row[0], row[1]
 
 
 _CHUNK = 500  # events per INSERT: well inside either database's limit on parameters
 
 
-def _append(events: list[AccessEvent]) -> None:
+def _append(cursor: CursorWrapper, events: list[AccessEvent]) -> None:
     """Insert the events and advance the head to the last of them. On PostgreSQL the head
     goes with the (last) insert in one statement, a writable CTE, so one round trip; SQLite
     has no writable CTE and, being in process, no round trip to save."""
@@ -121,17 +122,16 @@ def _append(events: list[AccessEvent]) -> None:
     last = [events[-1].seq, events[-1].hash]
     together = connection.vendor == "postgresql"
     ids: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(events), _CHUNK):
-            chunk = events[start : start + _CHUNK]
-            insert, values = _insert_statement(chunk)
-            if together and start + _CHUNK >= len(events):
-                cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
-            else:
-                cursor.execute(insert, values)
-            ids.update(cursor.fetchall())
-        if not together:
-            cursor.execute(advance, last)
+    for start in range(0, len(events), _CHUNK):
+        chunk = events[start : start + _CHUNK]
+        insert, values = _insert_statement(chunk)
+        if together and start + _CHUNK >= len(events):
+            cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
+        else:
+            cursor.execute(insert, values)
+        ids.update(cursor.fetchall())
+    if not together:
+        cursor.execute(advance, last)
     for event in events:
         event.pk = ids[event.seq]
 

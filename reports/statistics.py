@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -185,13 +186,18 @@ def _domains(
     return found
 
 
-def _middle_rows(queryset, place: str, group: str | None, value: Func):  # type: ignore[no-untyped-def]
+def _middle_rows(queryset, place: str, group: str | None, value: Func) -> list[tuple]:  # type: ignore[no-untyped-def]
     """`(place, group, value, rn, n, region_rn, region_n)` for the middle rows only: of each
-    group (or of all rows, `group` None) per place and for the region."""
+    group (or of all rows, `group` None) per place and for the region.
+
+    The windows are the ORM's; the filter on them is written around its SQL by hand. Django
+    can filter on a window itself (it wraps the query the same way), but rewrites every
+    expression to do so: 5 ms of Python per median query, as much as the query takes at
+    20,000 children."""
     per_place = [F(place), F(group)] if group else [F(place)]
     per_group = [F(group)] if group else None
     order = [F("value").asc()]
-    return (
+    windows = (
         queryset.annotate(place=F(place), group=F(group) if group else Value(""), value=value)
         .annotate(
             rn=Window(RowNumber(), partition_by=per_place, order_by=order),
@@ -199,13 +205,23 @@ def _middle_rows(queryset, place: str, group: str | None, value: Func):  # type:
             region_rn=Window(RowNumber(), partition_by=per_group, order_by=order),
             region_n=Window(Count("pk"), partition_by=per_group),
         )
-        .filter(
-            Q(n__lte=F("rn") * 2, n__gte=F("rn") * 2 - 2)
-            | Q(region_n__lte=F("region_rn") * 2, region_n__gte=F("region_rn") * 2 - 2)
-        )
         .values_list("place", "group", "value", "rn", "n", "region_rn", "region_n")
         .order_by()
     )
+    database = connections[windows.db]
+    inner, params = windows.query.get_compiler(connection=database).as_sql()
+    columns = ", ".join(
+        database.ops.quote_name(c)
+        for c in ("place", "group", "value", "rn", "n", "region_rn", "region_n")
+    )
+    middle = (
+        f"SELECT {columns} FROM ({inner}) windows"  # noqa: S608
+        " WHERE (n <= 2 * rn AND n >= 2 * rn - 2)"
+        " OR (region_n <= 2 * region_rn AND region_n >= 2 * region_rn - 2)"
+    )
+    with database.cursor() as cursor:
+        cursor.execute(middle, params)
+        return cursor.fetchall()
 
 
 def _lead_times(

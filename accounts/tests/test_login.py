@@ -5,6 +5,8 @@ import time
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -146,6 +148,17 @@ def test_logout_ends_the_session(cast, as_user):
     client = as_user(cast.nurse)
     assert client.post(reverse("accounts:logout")).status_code == 302
     assert client.get(reverse("families:child_list")).status_code == 302
+
+
+def test_logout_removes_the_session_row_so_a_copied_cookie_is_worthless(cast, as_user):
+    client = as_user(cast.nurse)
+    stolen = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.filter(session_key=stolen).exists()
+    client.post(reverse("accounts:logout"))
+    assert not Session.objects.filter(session_key=stolen).exists()
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    assert thief.get(reverse("families:child_list")).status_code == 302
 
 
 def test_authenticated_pages_are_never_cached_and_have_a_strict_csp(cast, as_user):
