@@ -99,9 +99,12 @@ def _current(qs):  # type: ignore[no-untyped-def]
     )
 
 
-def typical_bvc_units(count: int) -> list[tuple[Unit, int]]:
+def typical_bvc_units(count: int, size: int | None = None) -> list[tuple[Unit, int]]:
     """BVC units around the median size (children registered there): the measured nurse's
-    worklist then has the size a nurse typically has, at any population size."""
+    worklist then has the size a nurse typically has, at any population size. With `size`,
+    the units closest to that size instead: the pages compared at two population sizes are
+    then those of a unit of the same size in a smaller and a larger country (a nurse's pages
+    grow with her unit, which the comparison is not about)."""
     units = list(
         Unit.objects.filter(sector=Sector.CHILD_HEALTH)
         .annotate(children=Count("bvc_children", distinct=True))
@@ -110,6 +113,10 @@ def typical_bvc_units(count: int) -> list[tuple[Unit, int]]:
     )
     if not units:
         return []
+    if size is not None:
+        return [
+            (u, u.children) for u in sorted(units, key=lambda u: (abs(u.children - size), u.pk))
+        ][:count]
     middle = len(units) // 2
     ordered = sorted(enumerate(units), key=lambda pair: (abs(pair[0] - middle), pair[1].pk))
     return [(unit, unit.children) for _, unit in ordered[:count]]
@@ -145,11 +152,17 @@ TYPICAL_AGENDA = 6  # agenda items of the meeting page compared at two sizes
 
 
 def world(
-    kiosk_pool: int, nurses: int, coordinators: int, editors: int, closed_meetings: bool = False
+    kiosk_pool: int,
+    nurses: int,
+    coordinators: int,
+    editors: int,
+    closed_meetings: bool = False,
+    unit_size: int | None = None,
 ) -> dict[str, Any]:
     """The synthetic users and their pages. `closed_meetings`: coordinators' meeting pages may
     be of closed meetings too (the pages compared at two sizes only read; the load test's
-    coordinators write minutes, so they need open ones)."""
+    coordinators write minutes, so they need open ones). `unit_size`: the nurses' units are
+    those closest to that many children (`typical_bvc_units`)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY,"
@@ -165,7 +178,7 @@ def world(
         "kiosk": [],
     }
     # BVC nurses: worklist, start page, "To do", statistics; their children to screen.
-    for unit, size in typical_bvc_units(nurses * 2):
+    for unit, size in typical_bvc_units(nurses * 2, unit_size):
         if len(out["nurses"]) >= nurses:
             break
         nurse = nurse_of(unit)
@@ -518,13 +531,19 @@ def main() -> None:
     parser.add_argument("--editors", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=500)
     parser.add_argument("--closed-meetings", action="store_true")
+    parser.add_argument("--unit-size", type=int, default=None)
     args = parser.parse_args()
     if args.step == "count":
         print(Child.objects.count())
         return
     if args.step == "world":
         result = world(
-            args.kiosk, args.nurses, args.coordinators, args.editors, args.closed_meetings
+            args.kiosk,
+            args.nurses,
+            args.coordinators,
+            args.editors,
+            args.closed_meetings,
+            args.unit_size,
         )
     elif args.step == "queries":
         result = query_counts(json.loads(Path(args.world).read_text()))

@@ -353,6 +353,10 @@ def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
     machine was doing then)."""
     worlds, queries = [], []
     for db in dbs:
+        # The first database's nurse has a unit of the median size; the others get a unit
+        # of the same size (in a larger country), so the pages differ only by the population.
+        first = worlds[0][0]["nurses"] if worlds else []
+        same_size = ["--unit-size", str(first[0]["unit_children"])] if first else []
         world = prepare(
             db,
             "world",
@@ -363,6 +367,7 @@ def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
             "--editors",
             "0",
             "--closed-meetings",
+            *same_size,
         )
         world_file = WORK / f"world-pages-{db}.json"
         world_file.write_text(json.dumps(world))

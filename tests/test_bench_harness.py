@@ -87,3 +87,20 @@ Said so.</textarea>
         ["first", "4"],
     ]
     assert form["choices"] == [["themes", "2"]]
+
+
+@pytest.mark.django_db
+def test_pages_at_two_sizes_are_those_of_units_of_the_same_size():
+    """The median unit, or with a size the units closest to it: a nurse's pages grow with her
+    unit, so the 2M world takes a unit as large as the 20k world's median one."""
+    from bench.prepare import typical_bvc_units
+    from tests import factories
+
+    sizes = [3, 5, 8, 13]
+    units = [factories.unit() for _ in sizes]
+    for unit, size in zip(units, sizes, strict=True):
+        for _ in range(size):
+            factories.child(bvc=unit)
+    assert typical_bvc_units(1) == [(units[2], 8)]  # the median of four, rounded up
+    assert typical_bvc_units(2, size=6) == [(units[1], 5), (units[2], 8)]
+    assert typical_bvc_units(1, size=12) == [(units[3], 13)]
