@@ -529,4 +529,10 @@ def stats(request: HttpRequest) -> HttpResponse:
     unit = unit or units[0]
     region = queries.unit_region(unit)
     figures = unit_statistics(unit, occasions_for(region) if region else [], timezone.localdate())
-    return render(request, "screening/stats.html", {"stats": figures, "units": units, "unit": unit})
+    # Unit managers also see their region's figures (`reports`): the way there is from here.
+    regional = policy.statistics_regions(request.user).exists()  # type: ignore[arg-type]
+    return render(
+        request,
+        "screening/stats.html",
+        {"stats": figures, "units": units, "unit": unit, "regional": regional},
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -169,3 +171,33 @@ def test_statistics_are_for_the_users_own_bvc_units(cast, login, screened_unit):
     assert outsider.status_code == 200
     assert outsider.context["stats"].completion == []
     assert outsider.context["stats"].completion_total.part is None
+
+
+@pytest.mark.django_db
+def test_only_a_unit_manager_is_shown_the_way_to_the_regional_statistics(
+    cast, login, screened_unit
+):
+    factories.region_of_unit(cast.bvc)
+    regional = reverse("reports:regional")
+    assert f'href="{regional}"' not in login(cast.nurse).get(STATS).content.decode()
+    manager = factories.professional("chef", units=[cast.bvc], manager=True)
+    page = login(manager).get(STATS).content.decode()
+    assert f'href="{regional}"' in page
+    assert login(manager).get(regional).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_statistics_page_runs_the_same_number_of_queries_for_few_and_many_answers(
+    cast, login, screened_unit
+):
+    client = login(cast.nurse)
+    client.get(STATS)
+    with CaptureQueriesContext(connection) as few:
+        client.get(STATS)
+    first = occasions(cast.bvc)[0]
+    for i in range(8):
+        child, mother, _father = family_of(cast.bvc, age_days=110 + i)
+        answer(cast.nurse, child, first, {mother: {1: "yes", 6: "yes"}}, days_ago=30)
+    with CaptureQueriesContext(connection) as many:
+        client.get(STATS)
+    assert len(many.captured_queries) == len(few.captured_queries)
