@@ -1,11 +1,15 @@
-"""Django's database sessions, removed in one statement.
+"""Django's database sessions, removed in one statement, and a guardian's kiosk session that
+another request ended is not an error.
 
 Django's own store reads a session's row before deleting it (`get()`, then `delete()`): a
 round trip for nothing on every logout, login (the key is cycled) and kiosk submit."""
 
 from __future__ import annotations
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import UpdateError
+from django.db import DatabaseError
 
 
 class SessionStore(db.SessionStore):
@@ -13,3 +17,22 @@ class SessionStore(db.SessionStore):
         session_key = session_key or self.session_key
         if session_key is not None:
             self.model.objects.filter(session_key=session_key).delete()
+
+    def save(self, must_create: bool = False) -> None:
+        """As Django's, except when a session without a logged-in user was removed while this
+        request ran: a double tap at the kiosk, where the other tap stored the answers and
+        ended the guardian's turn while this one answered "being sent". That session is over
+        and stays so (it is not written back); Django would answer this tap with a 400. A
+        logged-in user's session removed meanwhile (a logout in another tab) still fails the
+        request, as Django has it."""
+        try:
+            super().save(must_create)
+        except UpdateError:
+            if self.get(SESSION_KEY) is not None or not self._removed():
+                raise
+
+    def _removed(self) -> bool:
+        try:
+            return not self.exists(self.session_key)
+        except DatabaseError:  # the database is failing: Django's error stands
+            return False

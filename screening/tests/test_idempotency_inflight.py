@@ -12,6 +12,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -179,3 +180,24 @@ def test_claims_that_dead_processes_left_a_day_ago_go_with_the_next_stored_submi
     assert list(SubmissionClaim.objects.values_list("idempotency_key", flat=True)) == [
         "still-recent"
     ]
+
+
+def test_a_double_tap_answered_in_flight_while_the_first_tap_ends_the_turn_is_no_error(session):
+    """The race the crash test found: the second tap is answered 409 (in flight), and before
+    its response is written the first tap has stored the answers and removed the session.
+    The second tap's answer stays the 409 (Django would make it a 400), and the ended session
+    is not written back."""
+    tablet, key = _reviewed(session)
+    in_flight(key, "sv", {1: "yes"})
+    session_key = tablet.client.session.session_key
+
+    def first_tap_ends_the_turn(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        found = execute(sql, params, many, context)
+        if sql.startswith("SELECT") and '"screening_submissionclaim"' in sql:  # found in flight
+            Session.objects.filter(session_key=session_key).delete()
+        return found
+
+    with connection.execute_wrapper(first_tap_ends_the_turn):
+        answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 409
+    assert not Session.objects.filter(session_key=session_key).exists()
