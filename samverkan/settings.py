@@ -185,7 +185,7 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
 # The cookie lives as long as the idle timeout and is renewed on every request; the absolute
 # limit is enforced by accounts.middleware.session_timeouts.
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
-SESSION_ENGINE = "samverkan.sessions"  # Django's database sessions, deleted in one statement
+SESSION_ENGINE = "samverkan.sessions"  # Django's database sessions, see the module
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
