@@ -522,14 +522,18 @@ def load_figure(duration: int) -> None:
     errors = sum(p["errors"] for p in pages.values())
     durations = [r[2] for r in records]
     p95 = pct(durations, 95)
+    # The goal holds for every kind of page, not only for all requests together (where the
+    # many quick kiosk pages would hide a slow page).
+    slowest = max(pages, key=lambda name: pages[name]["p95_ms"], default="")
+    slowest_p95 = pages[slowest]["p95_ms"] if slowest else float("nan")
     write(
         "load-test",
         {
             "figure": "Load test: 2 app processes, 50 users, realistic mix",
-            "goal": "0 errors, page p95 <= 200 ms",
+            "goal": "0 errors, page p95 <= 200 ms (all requests, and each kind of page)",
             "ratio": round(p95, 1),
             "unit": "ms",
-            "pass": errors == 0 and p95 <= 200,
+            "pass": errors == 0 and p95 <= 200 and slowest_p95 <= 200,
             "raw": {
                 "seconds": duration,
                 "users": 50,
@@ -539,11 +543,12 @@ def load_figure(duration: int) -> None:
                 "error_samples": sorted({f"{r[0]}: {r[3]} {r[4]}" for r in records if r[4]})[:20],
                 "p50_ms": round(statistics.median(durations), 1) if durations else None,
                 "p95_ms": round(p95, 1),
+                "slowest_page": {"name": slowest, "p95_ms": slowest_p95},
                 "per_page": pages,
                 "people": {k: len(world[k]) for k in ("nurses", "coordinators", "editors")},
             },
             "summary": f"{len(records)} requests ({len(records) / duration:.0f}/s), "
-            f"{errors} errors, p95 {p95:.0f} ms",
+            f"{errors} errors, p95 {p95:.0f} ms; slowest page {slowest} p95 {slowest_p95:.0f} ms",
         },
     )
     peak = max(samples) if samples else float("nan")
@@ -640,7 +645,7 @@ def main() -> None:
     measured(
         "load-test",
         "Load test: 2 app processes, 50 users, realistic mix",
-        "0 errors, page p95 <= 200 ms",
+        "0 errors, page p95 <= 200 ms (all requests, and each kind of page)",
         lambda: load_figure(args.duration),
     )
     measured(
