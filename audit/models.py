@@ -56,6 +56,8 @@ class Action(models.TextChoices):
     VIEW_VISITS = "view_visits", _("Viewed a family's home visits")
     VISIT_BOOK = "visit_book", _("Booked or rescheduled a home visit")
     VISIT_DOCUMENT = "visit_document", _("Documented a home visit")
+    ENROLMENT_END = "enrolment_end", _("Ended a family's home-visit programme")
+    VISIT_CANCEL = "visit_cancel", _("Cancelled a home visit's booking")
 
 
 class AccessEvent(models.Model):

@@ -45,4 +45,4 @@ def warm_up() -> None:
             engine.get_template(name)
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Samverkan")
+            translation.gettext(code)  # any message: the first one reads the catalogue

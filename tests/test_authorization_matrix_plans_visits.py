@@ -46,7 +46,7 @@ PLAN_VIEWS = [
     "plans:fhir_careplan",
     "plans:plan_end",
 ]
-VISIT_VIEWS = ["visits:enrolment", "visits:book", "visits:document"]
+VISIT_VIEWS = ["visits:enrolment", "visits:book", "visits:cancel", "visits:document"]
 
 
 def _mismatches(client, urls: list[tuple[str, str]], allowed: bool) -> list[str]:  # type: ignore[no-untyped-def]
@@ -117,6 +117,7 @@ def test_every_home_visit_page_opens_to_the_bvc_and_to_the_therapist_under_conse
     urls = [
         ("visits:enrolment", reverse("visits:enrolment", args=[enrolment.pk])),
         ("visits:book", reverse("visits:book", args=[visit.pk])),
+        ("visits:cancel", reverse("visits:cancel", args=[visit.pk])),
         ("visits:document", reverse("visits:document", args=[visit.pk])),
     ]
     mismatches = []

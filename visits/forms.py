@@ -135,6 +135,29 @@ class DeclineForm(forms.Form):
         ).order_by("last_name", "first_name", "pk")
 
 
+class EndForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the programme ends"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example: the family has moved, wants no more visits, or every visit is made."
+        ),
+        error_messages={"required": _("Say why the programme ends.")},
+    )
+
+
+class CancelBookingForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the booking is cancelled"),
+        max_length=300,
+        help_text=_("The booking is kept in the history; the visit can be booked again."),
+        error_messages={"required": _("Say why the booking is cancelled.")},
+    )
+    # The booking shown: if someone else moved or cancelled it meanwhile, nothing changes.
+    expected = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+
+
 class BookForm(forms.Form):
     date = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

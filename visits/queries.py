@@ -35,16 +35,22 @@ class Status:
 
     DONE = "done"
     NOT_APPLICABLE = "not_applicable"
+    ENDED = "ended"  # cancelled when the programme ended before it
     OVERDUE = "overdue"
     DUE = "due"
     UPCOMING = "upcoming"
 
 
-def visit_status(visit: HomeVisit, today: datetime.date) -> str:
+def visit_status(
+    visit: HomeVisit, today: datetime.date, ended_at: datetime.datetime | None = None
+) -> str:
+    """`ended_at`: when the visit's programme ended, if it has (the worklist lists only
+    programmes in progress)."""
     if visit.done_at is not None:
         return Status.DONE
     if visit.cancelled_at is not None:
-        return Status.NOT_APPLICABLE
+        ended = ended_at is not None and visit.cancelled_at >= ended_at
+        return Status.ENDED if ended else Status.NOT_APPLICABLE
     if visit.window_end < today:
         return Status.OVERDUE
     if visit.window_start <= today:
@@ -336,7 +342,7 @@ def family_schedule(
         bookings = list(visit.bookings.all())
         row = ScheduleRow(
             visit=visit,
-            status=visit_status(visit, today),
+            status=visit_status(visit, today, enrolment.ended_at),
             live=next((b for b in bookings if b.cancelled_at is None), None),
             bookings=bookings,
         )

@@ -277,6 +277,43 @@ def enrolment_decline(
     return locked
 
 
+def enrolment_end(*, request: HttpRequest, enrolment: Enrolment, reason: str) -> Enrolment:
+    """The child's own BVC ends a programme in progress (the family moved, wants no more
+    visits, or the programme is complete), with the reason. The visits not yet made are
+    cancelled, and their bookings with them; the visits made and their notes stay. The
+    consent to joint visits runs on to its end date, so the last visit can still be
+    documented; the guardians can withdraw it at any time."""
+    child = enrolment.child
+    decision = _offer_decision(request, child)
+    reason = reason.strip()
+    if not reason:
+        raise VisitError(_("Say why the programme ends."))
+    now = _now()
+    with transaction.atomic():
+        locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if locked.status != Enrolment.Status.ACCEPTED:
+            raise VisitError(_("Only a programme the family has accepted can be ended."))
+        locked.status = Enrolment.Status.ENDED
+        locked.ended_at = now
+        locked.end_reason = reason
+        locked.save(update_fields=["status", "ended_at", "end_reason"])
+        remaining = HomeVisit.objects.filter(
+            enrolment=locked, done_at__isnull=True, cancelled_at__isnull=True
+        )
+        VisitBooking.objects.filter(visit__in=remaining, cancelled_at__isnull=True).update(
+            cancelled_at=now, cancel_reason=reason[:300]
+        )
+        remaining.update(cancelled_at=now)
+        access_log(
+            request=request,
+            action=Action.ENROLMENT_END,
+            purpose=Purpose.HOME_VISITS,
+            decision=decision,
+            child=child,
+        )
+    return locked
+
+
 def _work_decision(request: HttpRequest, visit: HomeVisit) -> Decision:
     enrolment = visit.enrolment
     decision = policy.decide_enrolment(request.user, enrolment)  # type: ignore[arg-type]
@@ -336,6 +373,15 @@ def _check_person(
         )
 
 
+def _stale() -> StaleBooking:
+    return StaleBooking(
+        _(
+            "Someone else has booked or moved this visit meanwhile. "
+            "Look at the new time and try again."
+        )
+    )
+
+
 def visit_book(
     *,
     request: HttpRequest,
@@ -377,12 +423,7 @@ def visit_book(
             )
             expected_pk = expected_booking.pk if expected_booking is not None else None
             if (live.pk if live is not None else None) != expected_pk:
-                raise StaleBooking(
-                    _(
-                        "Someone else has booked or moved this visit meanwhile. "
-                        "Look at the new time and try again."
-                    )
-                )
+                raise _stale()
             if live is not None:
                 if not reason.strip():
                     raise VisitError(_("Say why the visit is moved."))
@@ -404,13 +445,39 @@ def visit_book(
                 child=enrolment.child,
             )
     except IntegrityError as error:  # another live booking slipped in: the constraint holds
-        raise StaleBooking(
-            _(
-                "Someone else has booked or moved this visit meanwhile. "
-                "Look at the new time and try again."
-            )
-        ) from error
+        raise _stale() from error
     return booking
+
+
+def booking_cancel(
+    *, request: HttpRequest, visit: HomeVisit, expected_booking: VisitBooking, reason: str
+) -> VisitBooking:
+    """Cancel the visit's booking without a new time (the family cancelled, or a visitor is
+    ill), with the reason; the booking is kept in the history and the visit can be booked
+    again. `expected_booking` is the booking the user saw: if someone else moved or cancelled
+    it meanwhile, `StaleBooking` is raised and nothing changes."""
+    decision = _work_decision(request, visit)
+    if visit.done_at is not None:
+        raise VisitError(_("This visit has already been made."))
+    reason = reason.strip()
+    if not reason:
+        raise VisitError(_("Say why the booking is cancelled."))
+    with transaction.atomic():
+        HomeVisit.objects.select_for_update().filter(pk=visit.pk).first()
+        cancelled = VisitBooking.objects.filter(
+            pk=expected_booking.pk, visit=visit, cancelled_at__isnull=True
+        ).update(cancelled_at=_now(), cancel_reason=reason[:300])
+        if not cancelled:
+            raise _stale()
+        access_log(
+            request=request,
+            action=Action.VISIT_CANCEL,
+            purpose=Purpose.HOME_VISITS,
+            decision=decision,
+            child=visit.enrolment.child,
+        )
+    expected_booking.refresh_from_db()
+    return expected_booking
 
 
 def topics_for(unit: Unit) -> list[str]:

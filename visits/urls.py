@@ -11,7 +11,9 @@ urlpatterns = [
     path("inskrivning/<id:pk>/", views.enrolment_detail, name="enrolment"),
     path("inskrivning/<id:pk>/ja/", views.accept, name="accept"),
     path("inskrivning/<id:pk>/nej/", views.decline, name="decline"),
+    path("inskrivning/<id:pk>/avsluta/", views.end, name="end"),
     path("besok/<id:pk>/boka/", views.book, name="book"),
+    path("besok/<id:pk>/avboka/", views.cancel, name="cancel"),
     path("besok/<id:pk>/dokumentera/", views.document, name="document"),
     *stats_urlpatterns,
 ]

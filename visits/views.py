@@ -24,14 +24,24 @@ from families.queries import child_for_request
 
 from . import queries
 from .eligibility import eligible_children
-from .forms import AcceptForm, BookForm, DeclineForm, DocumentForm, OfferForm
+from .forms import (
+    AcceptForm,
+    BookForm,
+    CancelBookingForm,
+    DeclineForm,
+    DocumentForm,
+    EndForm,
+    OfferForm,
+)
 from .models import Enrolment, Programme
 from .services import (
     VisitError,
     author_unit,
+    booking_cancel,
     consent_period,
     enrolment_accept,
     enrolment_decline,
+    enrolment_end,
     enrolment_offer,
     nurses_for,
     therapists_for,
@@ -225,6 +235,77 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "visits/decline.html",
         {**_answer_context(enrolment), "form": form, "is_open": is_open},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def end(request: HttpRequest, pk: int) -> HttpResponse:
+    """The child's own BVC ends a programme in progress, with the reason."""
+    enrolment, _decision = queries.enrolment_for_request(request, pk)
+    if not policy.may_offer_programme(request.user, enrolment.child).allowed:  # type: ignore[arg-type]
+        return redirect("visits:enrolment", pk=enrolment.pk)
+    form = EndForm(request.POST if request.method == "POST" else None)
+    is_open = enrolment.status == Enrolment.Status.ACCEPTED
+    if request.method == "POST" and is_open and form.is_valid():
+        try:
+            enrolment_end(request=request, enrolment=enrolment, reason=form.cleaned_data["reason"])
+        except VisitError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The programme has ended; the visits not yet made are cancelled.")
+            )
+            return redirect("visits:enrolment", pk=enrolment.pk)
+    return render(
+        request,
+        "visits/end.html",
+        {**_answer_context(enrolment), "form": form, "is_open": is_open},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a visit's booking without a new time; it stays in the history."""
+    visit, _decision = queries.visit_for_request(request, pk)
+    enrolment = visit.enrolment
+    live = queries.live_booking(visit)
+    form = CancelBookingForm(
+        request.POST if request.method == "POST" else None,
+        initial={"expected": live.pk if live else None},
+    )
+    is_open = (
+        live is not None
+        and enrolment.status == Enrolment.Status.ACCEPTED
+        and visit.done_at is None
+        and visit.cancelled_at is None
+    )
+    if request.method == "POST" and is_open and form.is_valid():
+        expected = visit.bookings.filter(pk=form.cleaned_data["expected"]).first()
+        try:
+            if expected is None:
+                raise VisitError(_("That booking is not this visit's."))
+            booking_cancel(
+                request=request,
+                visit=visit,
+                expected_booking=expected,
+                reason=form.cleaned_data["reason"],
+            )
+        except VisitError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The booking has been cancelled."))
+            return redirect("visits:enrolment", pk=enrolment.pk)
+    return render(
+        request,
+        "visits/cancel.html",
+        {
+            "visit": visit,
+            "enrolment": enrolment,
+            "child": enrolment.child,
+            "live": live,
+            "form": form,
+            "is_open": is_open,
+        },
     )
 
 

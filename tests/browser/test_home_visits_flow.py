@@ -11,6 +11,8 @@
    documents the visit with her topics, in social services' record.
 5. The nurse documents the same visit with hers, in the BVC's record. Without a consent to
    information exchange neither sees the other's note text: only that a note exists there.
+6. The family moves away: the nurse books the next visit, cancels that booking with the
+   reason, and ends the programme. The visits not made are cancelled; the one made stays.
 
 The demo data (demo/visits_history.py) provides the programme and the newborn.
 """
@@ -256,5 +258,38 @@ def test_home_visit_from_offer_to_a_jointly_documented_visit(
     expect(visit_section(therapist, section).locator(".notice")).to_have_text(
         hidden_note_notice(NURSE_UNIT)
     )
+
+    # === 6. The family moves away: a booking cancelled, then the programme ended ==========
+    nurse.get_by_role("link", name=re.compile("^" + re.escape(sv("Book the visit")))).first.click()
+    nurse.locator("input[name=date]").fill(visit_day)
+    nurse.locator("input[name=time]").fill("14:00")
+    for select, person in (("nurse", NURSE_NAME), ("therapist", THERAPIST_NAME)):
+        if nurse.locator(f"select[name={select}]").count():
+            nurse.locator(f"select[name={select}]").select_option(label=person)
+    nurse.get_by_role("button", name=sv("Book the visit")).click()
+    expect(messages(nurse)).to_contain_text(sv("The visit has been booked."))
+    booked_visit(nurse).get_by_role(
+        "link", name=re.compile("^" + re.escape(sv("Cancel the booking")))
+    ).click()
+    expect(nurse).to_have_url(re.compile(r"/hembesok/besok/\d+/avboka/$"))
+    nurse.get_by_role("textbox", name=sv("Why the booking is cancelled")).fill("Familjen flyttar")
+    nurse.get_by_role("button", name=sv("Cancel the booking")).click()
+    expect(nurse).to_have_url(path_is(enrolment_path))
+    expect(messages(nurse)).to_contain_text(sv("The booking has been cancelled."))
+    expect(booked_visit(nurse)).to_have_count(0)
+    expect(nurse.locator("main")).to_contain_text("Familjen flyttar")
+
+    nurse.get_by_role("link", name=sv("End the programme"), exact=True).click()
+    nurse.get_by_role("textbox", name=sv("Why the programme ends")).fill("Familjen har flyttat")
+    nurse.get_by_role("button", name=sv("End the programme")).click()
+    expect(nurse).to_have_url(path_is(enrolment_path))
+    expect(messages(nurse)).to_contain_text(
+        sv("The programme has ended; the visits not yet made are cancelled.")
+    )
+    expect(nurse.locator("main")).to_contain_text(sv("Cancelled: the programme ended"))
+    expect(visit_section(nurse, section)).to_contain_text(NURSE_TEXT)  # the visit made stays
+    expect(nurse.get_by_role("link", name=sv("End the programme"), exact=True)).to_have_count(0)
+    booking_links = nurse.get_by_role("link", name=re.compile(re.escape(sv("Book the visit"))))
+    expect(booking_links).to_have_count(0)
 
     assert problems.all() == [], "\n".join(problems.all())
