@@ -136,6 +136,22 @@ def _reached_by_any(*rules):  # type: ignore[no-untyped-def]
     return first.union(*rest)
 
 
+def visible_child_ids(user: User, purpose: Purpose | None = None):  # type: ignore[no-untyped-def]
+    """The ids of the children `user` may see (each once): the subquery behind
+    `visible_children`, which also counts them without reading the children themselves."""
+    from families.models import Child
+
+    if not _is_professional(user):
+        return Child.objects.none().values("pk")
+    own_units = _current_memberships(user).values("unit_id")
+    return _reached_by_any(
+        Child.objects.filter(bvc_unit__in=own_units).values("pk"),
+        Child.objects.filter(school_unit__in=own_units).values("pk"),
+        _reports_to(user).values("child_id"),
+        covering_consents(user, purpose).values("child_id"),
+    )
+
+
 def visible_children(
     user: User, queryset: ChildQuerySet | None = None, purpose: Purpose | None = None
 ) -> ChildQuerySet:
@@ -145,15 +161,7 @@ def visible_children(
     queryset = Child.objects.all() if queryset is None else queryset
     if not _is_professional(user):
         return queryset.none()
-    own_units = _current_memberships(user).values("unit_id")
-    return queryset.filter(
-        pk__in=_reached_by_any(
-            Child.objects.filter(bvc_unit__in=own_units).values("pk"),
-            Child.objects.filter(school_unit__in=own_units).values("pk"),
-            _reports_to(user).values("child_id"),
-            covering_consents(user, purpose).values("child_id"),
-        )
-    )
+    return queryset.filter(pk__in=visible_child_ids(user, purpose))
 
 
 def decide_children(

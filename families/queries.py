@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest
 
 from audit.models import Action
@@ -12,7 +14,7 @@ from audit.services import access_log
 from consent import policy
 from consent.policy import Decision, Purpose
 
-from .models import Child
+from .models import Child, ChildQuerySet
 
 if TYPE_CHECKING:
     from directory.models import Professional
@@ -55,3 +57,37 @@ def child_for_request(
     if child is None or not decision.allowed:
         raise Http404
     return child, decision
+
+
+class _Counted:
+    """Ids in list order for the paginator, counted by `counted`: the same number by a
+    cheaper query."""
+
+    def __init__(self, ids: Any, counted: Any) -> None:
+        self.ids, self.counted = ids, counted
+
+    def count(self) -> int:
+        return int(self.counted.count())
+
+    def __getitem__(self, index: slice) -> list[int]:
+        return list(self.ids[index])
+
+
+def child_list_page(
+    user: Professional, children: ChildQuerySet, *, everything: bool, number: str | None
+) -> Page:
+    """One page of the start page's list of `children` (visible to `user`, maybe searched),
+    by name. The page's ids come first, then those children with their units: the joins run
+    for the rows shown, not for every child of the user's units (1,400 in a large BVC).
+    With `everything` (no search), the count reads only the policy's ids."""
+    ids = children.order_by("last_name", "first_name", "pk").values_list("pk", flat=True)
+    counted = policy.visible_child_ids(user) if everything else ids
+    page = Paginator(_Counted(ids, counted), settings.CHILD_LIST_PAGE_SIZE).get_page(number)
+    shown = list(page.object_list)
+    found = (
+        Child.objects.filter(pk__in=shown).select_related("bvc_unit", "school_unit").in_bulk()
+        if shown
+        else {}
+    )
+    page.object_list = [found[pk] for pk in shown if pk in found]
+    return page

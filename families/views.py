@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +13,7 @@ from consent.policy import Basis, Decision, Purpose
 
 from .forms import ChildRegistrationForm, ChildSearchForm, GuardianForm
 from .models import Child, Custody
-from .queries import child_for_request
+from .queries import child_for_request, child_list_page
 from .services import AlreadyRegistered, child_register
 
 
@@ -23,12 +21,18 @@ from .services import AlreadyRegistered, child_register
 def child_list(request: HttpRequest) -> HttpResponse:
     """Start page: the user's units and a searchable, paginated list of their children."""
     form = ChildSearchForm(request.GET or None)
-    children = Child.objects.visible_to(request.user).for_child_list()  # type: ignore[arg-type]
-    if form.is_valid():
-        children = children.search(form.cleaned_data["q"])
-    elif form.is_bound:
+    children = Child.objects.visible_to(request.user)  # type: ignore[arg-type]
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    if query:
+        children = children.search(query)
+    elif form.is_bound and not form.is_valid():
         children = children.none()
-    page = Paginator(children, settings.CHILD_LIST_PAGE_SIZE).get_page(request.GET.get("sida"))
+    page = child_list_page(
+        request.user,  # type: ignore[arg-type]
+        children,
+        everything=not query and not form.errors,
+        number=request.GET.get("sida"),
+    )
     # The list shows names and numbers of the user's own children: logged as one search event.
     access_log(
         request=request,
@@ -43,7 +47,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "units": policy.current_units(request.user),  # type: ignore[arg-type]
-            "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+            "query": query,
         },
     )
 

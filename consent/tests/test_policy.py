@@ -121,6 +121,10 @@ def test_access_is_never_granted_without_a_current_own_unit_membership(
         ]
         for user in users:
             visible = set(Child.objects.visible_to(user).values_list("pk", flat=True))
+            # The ids behind the queryset, which also count the list: each child once, even
+            # when reached by both its BVC and its school.
+            ids = policy.visible_child_ids(user)
+            assert {row["pk"] for row in ids} == visible and ids.count() == len(visible)
             for kid in kids:
                 decision = policy.decide_child(user, kid, Purpose.CARE)
                 expected = bool(current[user.pk] & kid.unit_ids())

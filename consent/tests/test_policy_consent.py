@@ -185,6 +185,9 @@ def test_another_sector_sees_the_child_exactly_when_a_covering_consent_is_in_for
             visible = policy.visible_children(therapist, Child.objects.all(), purpose)
             assert decision.allowed == bool(reaching), (purpose, consents)
             assert visible.filter(pk=child.pk).exists() == decision.allowed, (purpose, consents)
+            ids = policy.visible_child_ids(therapist, purpose)
+            assert [row["pk"] for row in ids] == ([child.pk] if decision.allowed else [])
+            assert ids.count() == int(decision.allowed)
             if decision.allowed:
                 assert decision.basis == Basis.CONSENT and decision.unit == cast.social
                 assert decision.reference in {f"consent:{pk}" for pk in reaching}

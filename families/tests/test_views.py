@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AccessEvent, Action
 from demo.identity_numbers import fictional_personnummer
+from directory.models import Membership
 from families.models import Child, Custody, Guardian, ProtectionLevel
 from tests import factories
 
@@ -204,3 +205,27 @@ def test_registering_a_child_twice_is_refused_and_logged(cast, as_user):
 def test_an_impossible_child_id_is_a_plain_404_not_a_server_error(cast, as_user, path):
     response = as_user(cast.nurse).get(path)
     assert response.status_code == 404
+
+
+def test_the_list_counts_each_child_once_and_pages_in_name_order_with_units(
+    cast, as_user, settings
+):
+    """The unsearched count comes from the policy's ids alone: a child of both a user's BVC
+    and school is counted once. The page's children come in name order with their units."""
+    settings.CHILD_LIST_PAGE_SIZE = 2
+    both = factories.child(bvc=cast.bvc, school=cast.preschool, last_name="Ahl")
+    own = factories.child(bvc=cast.bvc, last_name="Berg")
+    later = factories.child(bvc=cast.bvc, last_name="Cedergren")
+    factories.child(bvc=cast.other_bvc, last_name="Främling")
+    Membership.objects.create(professional=cast.nurse, unit=cast.preschool)
+
+    client = as_user(cast.nurse)
+    first = client.get(reverse("families:child_list")).context["page"]
+    assert first.paginator.count == 3
+    assert [c.pk for c in first.object_list] == [both.pk, own.pk]
+    assert (first.object_list[0].bvc_unit, first.object_list[0].school_unit) == (
+        cast.bvc,
+        cast.preschool,
+    )
+    second = client.get(reverse("families:child_list"), {"sida": 2}).context["page"]
+    assert [c.pk for c in second.object_list] == [later.pk]
