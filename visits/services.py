@@ -279,10 +279,10 @@ def enrolment_decline(
 
 def enrolment_end(*, request: HttpRequest, enrolment: Enrolment, reason: str) -> Enrolment:
     """The child's own BVC ends a programme in progress (the family moved, wants no more
-    visits, or the programme is complete), with the reason. The visits not yet made are
-    cancelled, and their bookings with them; the visits made and their notes stay. The
-    consent to joint visits runs on to its end date, so the last visit can still be
-    documented; the guardians can withdraw it at any time."""
+    visits, or the programme is complete), with the reason. The visits not made (without a
+    note) are cancelled, and their bookings with them; the visits made and their notes stay.
+    The consent to joint visits is the guardians' and runs on to its end date (they can
+    withdraw it at any time)."""
     child = enrolment.child
     decision = _offer_decision(request, child)
     reason = reason.strip()

@@ -111,16 +111,16 @@ def test_a_programme_not_in_progress_cannot_be_ended(cast, programme):
     assert accepted.end_reason == "Slut"
 
 
-def test_after_the_end_no_visit_is_booked_but_the_last_one_can_be_documented(
-    cast, enrolment, first_visit
-):
-    visit_document(request=request_as(cast.nurse), visit=first_visit, text="Besök", topics=[])
+def test_after_the_end_no_visit_is_booked_or_documented(cast, enrolment, first_visit):
     enrolment_end(request=request_as(cast.nurse), enrolment=enrolment, reason="Klart")
-    second = enrolment.visits.get(programme_visit__number=2)
+    first, second = (enrolment.visits.get(programme_visit__number=n) for n in (1, 2))
 
     with pytest.raises(VisitError):
         book(cast, second)
+    with pytest.raises(VisitError):
+        visit_document(request=request_as(cast.nurse), visit=first, text="Sent", topics=[])
     assert not VisitBooking.objects.exists()
+    assert not first_visit.notes.exists()
 
 
 def test_cancelling_a_booking_keeps_it_in_the_history_and_the_visit_can_be_booked_again(
