@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import AUTHENTICATED_AT
 from directory.models import Professional, Sector, Service, Team, Unit
+from samverkan.middleware import REFRESHED_AT
 from tests import factories
 
 
@@ -126,6 +127,7 @@ def verified_client(user: Professional) -> Client:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
     session[AUTHENTICATED_AT] = time.time()
+    session[REFRESHED_AT] = int(time.time())  # as the login's last response leaves it
     session.save()
     return client
 

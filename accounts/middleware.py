@@ -21,8 +21,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 def session_timeouts(get_response: Handler) -> Handler:
     """End a session 12 hours (configurable) after login, however active it has been.
 
-    The idle limit needs no code here: the session expires SESSION_COOKIE_AGE after the
-    last request (SESSION_SAVE_EVERY_REQUEST), checked by the session store itself.
+    The idle limit needs no code here: the session expires SESSION_COOKIE_AGE after its last
+    save (samverkan.middleware.idle_session_refresh), checked by the session store itself.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:

@@ -49,6 +49,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from accounts.middleware import AUTHENTICATED_AT  # noqa: E402
 from directory.models import Membership, Professional, Sector, Unit  # noqa: E402
 from families.models import Child  # noqa: E402
+from samverkan.middleware import REFRESHED_AT  # noqa: E402
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -71,6 +72,7 @@ def verified_session(user: Professional) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[AUTHENTICATED_AT] = time.time()
+    session[REFRESHED_AT] = int(time.time())  # as the login's last response leaves it
     session.create()
     return session.session_key
 

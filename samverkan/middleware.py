@@ -1,7 +1,9 @@
-"""Project-wide middleware: request ids and no caching of authenticated pages."""
+"""Project-wide middleware: request ids, the idle session refresh, the language and no caching
+of authenticated pages."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -20,6 +22,32 @@ def request_id(get_response: Handler) -> Handler:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         response = get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+    return middleware
+
+
+REFRESHED_AT = "samverkan_refreshed_at"
+
+
+def idle_session_refresh(get_response: Handler) -> Handler:
+    """Move an active session's idle deadline forward, at most once a SESSION_REFRESH_SECONDS.
+
+    Django's SESSION_SAVE_EVERY_REQUEST writes the session on every request: a statement and
+    a commit of its own on every page. Marking the session modified once a minute is enough:
+    it still expires SESSION_COOKIE_AGE after its last save, so never later than that after
+    the last request, and at most a minute earlier. A session saved anyway (a login, a kiosk
+    answer) is stamped as refreshed. Empty sessions (a visitor who never logged in, a
+    session just ended) are left alone."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            stale = now - session.get(REFRESHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS
+            if stale or session.modified:
+                session[REFRESHED_AT] = now
         return response
 
     return middleware

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "samverkan.middleware.request_id",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "samverkan.middleware.idle_session_refresh",
     "samverkan.middleware.swedish_unless_chosen",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -182,11 +183,14 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Samverkan")
 # --- Sessions -------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
-# The cookie lives as long as the idle timeout and is renewed on every request; the absolute
-# limit is enforced by accounts.middleware.session_timeouts.
+# A session expires SESSION_COOKIE_AGE after it was last saved. An active session is saved
+# again at most once a SESSION_REFRESH_SECONDS (samverkan.middleware.idle_session_refresh),
+# not on every request: so it ends between 29 and 30 minutes after the last request. The
+# absolute limit is enforced by accounts.middleware.session_timeouts.
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_REFRESH_SECONDS = 60
 SESSION_ENGINE = "samverkan.sessions"  # Django's database sessions, see the module
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

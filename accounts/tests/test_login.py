@@ -7,7 +7,9 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
@@ -122,6 +124,44 @@ def test_an_idle_session_ends_after_30_minutes(cast, as_user):
     assert client.get(reverse("families:child_list")).status_code == 200
     with time_machine.travel(datetime.timedelta(minutes=31)):
         assert client.get(reverse("families:child_list")).status_code == 302
+
+
+def test_the_idle_deadline_is_never_later_than_30_minutes_after_the_last_request(cast, as_user):
+    """The session is saved at most once a minute: a request 59 s after the last save moves
+    nothing, so the session ends 30 minutes after that save, 29 minutes and a second after
+    the request, never later than 30 minutes after it."""
+    client = as_user(cast.nurse)
+    start = time.time()
+    with time_machine.travel(start, tick=False):
+        assert client.get(reverse("families:child_list")).status_code == 200  # saved
+    with time_machine.travel(start + 59, tick=False):
+        assert client.get(reverse("families:child_list")).status_code == 200  # not saved
+    with time_machine.travel(start + 29 * 60 + 50, tick=False):
+        assert client.get(reverse("families:child_list")).status_code == 200  # saved again
+    with time_machine.travel(start + 59 * 60 + 51, tick=False):
+        assert client.get(reverse("families:child_list")).status_code == 302
+
+
+def test_a_page_within_a_minute_of_the_last_save_writes_no_session(cast, as_user):
+    client = as_user(cast.nurse)
+    start = time.time()
+    with time_machine.travel(start, tick=False):
+        client.get(reverse("families:child_list"))
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    saved = Session.objects.get(session_key=key).expire_date
+    with time_machine.travel(start + 30, tick=False), CaptureQueriesContext(connection) as seen:
+        assert client.get(reverse("families:child_list")).status_code == 200
+    writes = [q["sql"] for q in seen.captured_queries if not q["sql"].startswith("SELECT")]
+    assert not [sql for sql in writes if '"django_session"' in sql]
+    assert Session.objects.get(session_key=key).expire_date == saved
+    with time_machine.travel(start + 61, tick=False):
+        assert client.get(reverse("families:child_list")).status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > saved
+
+
+def test_a_visitor_who_never_logged_in_gets_no_session_row(db, client):
+    client.get(reverse("accounts:login"))
+    assert not Session.objects.exists()
 
 
 def test_an_active_session_ends_after_12_hours(cast, as_user):

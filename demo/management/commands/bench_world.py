@@ -59,6 +59,7 @@ def logged_in_session(user: Any) -> str:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.middleware import AUTHENTICATED_AT
+    from samverkan.middleware import REFRESHED_AT
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -66,6 +67,7 @@ def logged_in_session(user: Any) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
     session[AUTHENTICATED_AT] = time.time()
+    session[REFRESHED_AT] = int(time.time())  # as the login's last response leaves it
     session.create()
     return str(session.session_key)
 
