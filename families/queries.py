@@ -84,10 +84,6 @@ def child_list_page(
     counted = policy.visible_child_ids(user) if everything else ids
     page = Paginator(_Counted(ids, counted), settings.CHILD_LIST_PAGE_SIZE).get_page(number)
     shown = list(page.object_list)
-    found = (
-        Child.objects.filter(pk__in=shown).select_related("bvc_unit", "school_unit").in_bulk()
-        if shown
-        else {}
-    )
+    found = Child.objects.select_related("bvc_unit", "school_unit").in_bulk(shown)
     page.object_list = [found[pk] for pk in shown if pk in found]
     return page

@@ -29,3 +29,22 @@ def probe(code: str, *, without: set[str], env: dict[str, str], timeout: float =
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_on_suite_database(args: list[str], out: Path, timeout: float = 180) -> tuple[str, Any]:
+    """Run one of our scripts (`python` arguments) against a fresh database of the suite's own
+    kind, `--db=postgres` or `--db=sqlite` by DATABASE_URL, with a deployed process's settings.
+    The kind, and the JSON the script wrote to `out`; its output in the assertion if it failed."""
+    url = os.environ.get("DATABASE_URL", "")
+    db = "postgres" if url.startswith(("postgres", "pgsql")) else "sqlite"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, *args, f"--db={db}", f"--out={out}"],
+        cwd=PROJECT_DIR,
+        env={k: v for k, v in os.environ.items() if k != "SAMVERKAN_TESTING"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert out.exists() and result.returncode == 0, result.stdout + result.stderr
+    return db, json.loads(out.read_text(encoding="utf-8"))

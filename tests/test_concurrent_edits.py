@@ -9,43 +9,26 @@ is `bench/concurrent_edits.py`, run by `make bench`."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from tests.settings_probe import PROJECT_DIR, run_on_suite_database
 
 
 def test_concurrent_editors_lose_no_update_on_plans_or_minutes(tmp_path: Path) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    db = "postgres" if url.startswith(("postgres", "pgsql")) else "sqlite"
-    out = tmp_path / "edits.json"
-    result = subprocess.run(  # noqa: S603 - our own bench script
+    db, report = run_on_suite_database(
         [
-            sys.executable,
             str(PROJECT_DIR / "bench" / "concurrent_edits.py"),
-            f"--db={db}",
             "--editors=8",
             "--edits=10",
             "--no-baseline",
             "--fast-schema",
-            f"--out={out}",
         ],
-        cwd=PROJECT_DIR,
-        env={k: v for k, v in os.environ.items() if k != "SAMVERKAN_TESTING"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+        tmp_path / "edits.json",
     )
-    assert out.exists(), result.stdout + result.stderr
-    report = json.loads(out.read_text(encoding="utf-8"))
     assert report["vendor"] == ("postgresql" if db == "postgres" else "sqlite")
     for round_ in report["rounds"]:
         assert round_["lost_updates"] == 0, round_
         refused = round_["refused_conflicts"] + round_["refused_database_busy"]
         assert round_["acknowledged"] + refused == 8 * 10, round_
         assert round_["acknowledged"] > 0 and round_["ok"], round_
-    assert report["pass"] and result.returncode == 0, result.stdout + result.stderr
+    assert report["pass"]

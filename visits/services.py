@@ -462,11 +462,12 @@ def booking_cancel(
     reason = reason.strip()
     if not reason:
         raise VisitError(_("Say why the booking is cancelled."))
+    now, reason = _now(), reason[:300]
     with transaction.atomic():
         HomeVisit.objects.select_for_update().filter(pk=visit.pk).first()
         cancelled = VisitBooking.objects.filter(
             pk=expected_booking.pk, visit=visit, cancelled_at__isnull=True
-        ).update(cancelled_at=_now(), cancel_reason=reason[:300])
+        ).update(cancelled_at=now, cancel_reason=reason)
         if not cancelled:
             raise _stale()
         access_log(
@@ -476,7 +477,7 @@ def booking_cancel(
             decision=decision,
             child=visit.enrolment.child,
         )
-    expected_booking.refresh_from_db()
+    expected_booking.cancelled_at, expected_booking.cancel_reason = now, reason
     return expected_booking
 
 

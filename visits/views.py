@@ -33,7 +33,7 @@ from .forms import (
     EndForm,
     OfferForm,
 )
-from .models import Enrolment, Programme
+from .models import Enrolment, HomeVisit, Programme
 from .services import (
     VisitError,
     author_unit,
@@ -263,6 +263,13 @@ def end(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _bookable(visit: HomeVisit) -> bool:
+    """A visit of a programme in progress, not made, not cancelled: it can be booked, moved or
+    have its booking cancelled."""
+    accepted = visit.enrolment.status == Enrolment.Status.ACCEPTED
+    return accepted and visit.done_at is None and visit.cancelled_at is None
+
+
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a visit's booking without a new time; it stays in the history."""
@@ -273,12 +280,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial={"expected": live.pk if live else None},
     )
-    is_open = (
-        live is not None
-        and enrolment.status == Enrolment.Status.ACCEPTED
-        and visit.done_at is None
-        and visit.cancelled_at is None
-    )
+    is_open = live is not None and _bookable(visit)
     if request.method == "POST" and is_open and form.is_valid():
         expected = visit.bookings.filter(pk=form.cleaned_data["expected"]).first()
         try:
@@ -325,11 +327,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         live=live,
         initial={"nurse": request.user.pk, "therapist": request.user.pk},
     )
-    is_open = (
-        enrolment.status == Enrolment.Status.ACCEPTED
-        and visit.done_at is None
-        and visit.cancelled_at is None
-    )
+    is_open = _bookable(visit)
     if request.method == "POST" and is_open and form.is_valid():
         data = form.cleaned_data
         expected = data.get("expected")
