@@ -91,6 +91,8 @@ FAMILIES = [
     Family("99130", 66, "booked", "Idris", "Karimi", ("Shirin", "Navid")),
     Family("99130", 300, "overdue", "Vera", "Bergqvist", ("Hanna", "Oskar")),
     Family("99130", 470, "due", "Otto", "Almgren", ("Lisa", "Jonatan")),
+    # Moved away after three visits: the BVC ended the programme, the rest were cancelled.
+    Family("99130", 200, "moved", "Elsa", "Norberg", ("Linnea", "David")),
     Family("99138", 16, "new", "Siri", "Nordin", ("Alva", "Petter")),
     Family("99138", 20, "not_eligible", "Ebbe", "Sandell", ("Maja", "Kim"), older_sibling="Lo"),
     Family("99138", 33, "offered", "Halvard", "Ek", ("Ylva", "Anton")),
@@ -349,6 +351,9 @@ class _Story:
         enrolment.save()
         if enrolment.status == Enrolment.Status.ACCEPTED:
             self._visits(enrolment, stage, late_every)
+            if stage == "moved":
+                self._moved_away(enrolment)
+                return
             last = enrolment.visits.order_by("-window_end").first()
             if last.window_end < self.anchor:
                 # Past the last visit: the programme is over for the family.
@@ -444,6 +449,26 @@ class _Story:
                 )
             )
         return notes
+
+    def _moved_away(self, enrolment: Enrolment) -> None:
+        """The family moved to another municipality: the BVC ended the programme, and the
+        visits not made were cancelled, the next one's booking with them."""
+        ended = self.at(self.anchor - datetime.timedelta(days=5), 15)
+        reason = "Familjen har flyttat till en annan kommun."
+        remaining = enrolment.visits.filter(done_at__isnull=True, cancelled_at__isnull=True)
+        VisitBooking.objects.create(
+            visit=remaining.order_by("due_date").first(),
+            starts_at=self.at(self.anchor + datetime.timedelta(days=30), 10),
+            nurse=self.nurse,
+            therapist=self.therapist,
+            booked_by=self.nurse,
+            cancelled_at=ended,
+            cancel_reason=reason,
+        )
+        remaining.update(cancelled_at=ended)
+        Enrolment.objects.filter(pk=enrolment.pk).update(
+            status=Enrolment.Status.ENDED, ended_at=ended, end_reason=reason
+        )
 
     def _booking(self, visit: HomeVisit) -> None:
         """A joint visit booked, then moved at the family's request: both bookings kept."""

@@ -25,6 +25,7 @@ from visits.models import (
     VisitBooking,
     VisitNote,
 )
+from visits.queries import Status, visit_status
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,18 @@ def test_the_coverage_statistics_of_the_demo_show_figures(ekby):
     figures = coverage(ekby, ekby.children_born_from, anchor, anchor)
     total = figures.areas[-1]
     assert total.counts["eligible"] is not None and total.counts["offered"] is not None
+
+
+def test_a_family_that_moved_away_shows_a_programme_ended_early(ekby):
+    """The demo's family that moved: the BVC ended the programme with the reason; the visits
+    made stay, the rest and the next visit's booking were cancelled when it ended."""
+    ended = Enrolment.objects.get(programme=ekby, end_reason__contains="flyttat")
+    assert ended.status == Enrolment.Status.ENDED and ended.ended_at is not None
+    visits = list(ended.visits.all())
+    made = [visit for visit in visits if visit.done_at is not None]
+    cancelled = [visit for visit in visits if visit.cancelled_at is not None]
+    assert made and cancelled and len(made) + len(cancelled) == len(visits)
+    today = datetime.date.today()
+    assert {visit_status(visit, today, ended.ended_at) for visit in cancelled} == {Status.ENDED}
+    booking = VisitBooking.objects.get(visit__enrolment=ended)
+    assert booking.cancelled_at == ended.ended_at and booking.cancel_reason == ended.end_reason
