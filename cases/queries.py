@@ -71,9 +71,7 @@ def shown_children(
         return {}
     user = request.user
     children = list(
-        Child.objects.visible_to(user)  # type: ignore[arg-type]
-        .filter(pk__in=wanted)
-        .select_related("bvc_unit", "school_unit")
+        Child.objects.visible_to(user, among=wanted).select_related("bvc_unit", "school_unit")  # type: ignore[arg-type]
     )
     decisions = policy.decide_children(user, children, Purpose.CARE)  # type: ignore[arg-type]
     shown = {child.pk: (child, decisions[child.pk]) for child in children}

@@ -18,6 +18,8 @@ from directory.models import Sector, Unit
 from .identity import birth_date_of, display_identity_number, validate_identity_number
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from directory.models import Professional
 
 
@@ -110,11 +112,12 @@ def _one_identifier(prefix: str) -> models.CheckConstraint:
 
 
 class ChildQuerySet(models.QuerySet["Child"]):
-    def visible_to(self, user: Professional) -> ChildQuerySet:
-        """Children whose identified data `user` may see; the policy decides which."""
+    def visible_to(self, user: Professional, among: Collection[int] | None = None) -> ChildQuerySet:
+        """Children whose identified data `user` may see; the policy decides which.
+        `among`: only these ids, each looked up by itself (a page that names a few children)."""
         from consent import policy
 
-        return policy.visible_children(user, self)
+        return policy.visible_children(user, self, among=among)
 
     def search(self, text: str) -> ChildQuerySet:
         """Match a name (every word) or an identity/reserve number (any written form)."""
@@ -156,6 +159,7 @@ class Child(Person):
         blank=True,
         related_name="bvc_children",
         limit_choices_to={"sector": Sector.CHILD_HEALTH},
+        db_index=False,  # led by the unit's covering index below
     )
     school_unit = models.ForeignKey(
         Unit,
@@ -165,6 +169,7 @@ class Child(Person):
         blank=True,
         related_name="school_children",
         limit_choices_to={"sector__in": [Sector.PRESCHOOL, Sector.SCHOOL]},
+        db_index=False,  # led by the unit's covering index below
     )
     guardians = models.ManyToManyField(
         "Guardian", through="Custody", related_name="children", verbose_name=_("guardians")
@@ -180,8 +185,12 @@ class Child(Person):
         constraints = [_one_identifier("child")]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="child_name_idx"),
-            # Regional statistics: a region's children by BVC unit and age window.
-            models.Index(fields=["bvc_unit", "birth_date"], name="child_bvc_birth_idx"),
+            # A unit's children (the access policy, worklists) and a region's children by
+            # BVC unit and age window (statistics). The ids are in the index so that these
+            # are read from the index alone: a unit's children lie on a thousand different
+            # table pages in a country of two million, on a few index pages here.
+            models.Index(fields=["bvc_unit", "birth_date", "id"], name="child_unit_birth_idx"),
+            models.Index(fields=["school_unit", "id"], name="child_school_idx"),
         ]
 
     def clean(self) -> None:

@@ -35,9 +35,8 @@ def child_for_request(
     """
     user = request.user
     child = (
-        Child.objects.visible_to(user)  # type: ignore[arg-type]
+        Child.objects.visible_to(user, among=[pk])  # type: ignore[arg-type]
         .select_related("bvc_unit", "school_unit")
-        .filter(pk=pk)
         .first()
     )
     if child is None:

@@ -94,9 +94,10 @@ SECTORS = [Sector.CHILD_HEALTH, Sector.PRESCHOOL, Sector.SCHOOL, Sector.SOCIAL_S
         max_size=8,
     ),
     active=st.lists(st.booleans(), min_size=4, max_size=4),
+    asked=st.sets(st.integers(0, 8)),
 )
 def test_access_is_never_granted_without_a_current_own_unit_membership(
-    db, unit_count, memberships, children, active
+    db, unit_count, memberships, children, active, asked
 ):
     """Random users, units, memberships (current, ended, future) and children."""
     today = datetime.date.today()
@@ -125,6 +126,12 @@ def test_access_is_never_granted_without_a_current_own_unit_membership(
             # when reached by both its BVC and its school.
             ids = policy.visible_child_ids(user)
             assert {row["pk"] for row in ids} == visible and ids.count() == len(visible)
+            # Asked about a few children only (as a page that names them asks): the same
+            # answer for each of them, and nothing about any other child.
+            among = [kids[i].pk for i in asked if i < len(kids)] + [0]  # 0: no such child
+            narrowed = Child.objects.visible_to(user, among=among)
+            assert set(narrowed.values_list("pk", flat=True)) == visible & set(among)
+            assert policy.visible_child_ids(user, among=among).count() == len(visible & set(among))
             for kid in kids:
                 decision = policy.decide_child(user, kid, Purpose.CARE)
                 expected = bool(current[user.pk] & kid.unit_ids())
@@ -171,3 +178,18 @@ def test_a_report_of_concern_opens_the_child_to_the_receiving_unit_only(cast):
     assert decision.allowed and decision.basis == Basis.REPORT_OF_CONCERN
     assert Child.objects.visible_to(cast.family_therapist).filter(pk=child.pk).exists()
     assert not policy.decide_child(cast.special_educator, child, Purpose.CARE).allowed
+
+
+def test_teams_are_those_sat_in_or_coordinated_each_once(cast):
+    # The coordinator both leads and sits in both teams; the therapist sits in both.
+    assert list(policy.teams_of(cast.coordinator).order_by("name")) == [
+        cast.bht_team,
+        cast.hlt_team,
+    ]
+    assert set(policy.teams_of(cast.family_therapist)) == {cast.bht_team, cast.hlt_team}
+    assert list(policy.teams_of(cast.nurse)) == [cast.bht_team]
+    assert not policy.teams_of(cast.outsider).exists()
+    leader = factories.professional("leader", units=[cast.bvc])
+    cast.hlt_team.coordinator = leader
+    cast.hlt_team.save()
+    assert list(policy.teams_of(leader)) == [cast.hlt_team]  # leads it without a seat

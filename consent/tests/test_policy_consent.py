@@ -187,6 +187,8 @@ def test_another_sector_sees_the_child_exactly_when_a_covering_consent_is_in_for
             assert visible.filter(pk=child.pk).exists() == decision.allowed, (purpose, consents)
             ids = policy.visible_child_ids(therapist, purpose)
             assert [row["pk"] for row in ids] == ([child.pk] if decision.allowed else [])
+            asked = policy.visible_children(therapist, purpose=purpose, among=[child.pk])
+            assert asked.exists() == decision.allowed, (purpose, consents)
             assert ids.count() == int(decision.allowed)
             if decision.allowed:
                 assert decision.basis == Basis.CONSENT and decision.unit == cast.social
