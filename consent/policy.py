@@ -97,6 +97,13 @@ def _current_memberships(user: User):  # type: ignore[no-untyped-def]
     return Membership.objects.current().filter(professional=user)
 
 
+def _own_unit_ids(user: User) -> list[int]:
+    """The ids of `user`'s current units, as values: the database then knows how many
+    children each unit has and starts from the few rows a page asks about (behind a
+    subquery it guessed a unit's size and went through all its children)."""
+    return [unit.pk for unit in current_units(user)]
+
+
 def _user_units(user: User):  # type: ignore[no-untyped-def]
     from directory.models import Unit
 
@@ -123,7 +130,7 @@ def covering_consents(user: User, purpose: Purpose | None, team=None):  # type: 
 def _reports_to(user: User):  # type: ignore[no-untyped-def]
     from cases.models import ReportOfConcern
 
-    return ReportOfConcern.objects.filter(to_unit__in=_current_memberships(user).values("unit_id"))
+    return ReportOfConcern.objects.filter(to_unit__in=_own_unit_ids(user))
 
 
 def _reached_by_any(*rules):  # type: ignore[no-untyped-def]
@@ -149,7 +156,7 @@ def visible_child_ids(
 
     if not _is_professional(user):
         return Child.objects.none().values("pk")
-    own_units = _current_memberships(user).values("unit_id")
+    own_units = _own_unit_ids(user)
     children, others = Child.objects.all(), Q()
     if among is not None:
         children, others = children.filter(pk__in=among), Q(child_id__in=among)
@@ -420,20 +427,24 @@ def may_start_plan(user: User, child: Child) -> Decision:
     )
 
 
-def visible_plans(user: User):  # type: ignore[no-untyped-def]
+def visible_plans(user: User, among=None):  # type: ignore[no-untyped-def]
     """Plans `user` may open: those of children the user may see for SIP (own unit, or a SIP
     consent that reaches the user). When the family ends a plan its consent is withdrawn, so
-    sharing stops at once and only the child's own units keep their view."""
+    sharing stops at once and only the child's own units keep their view.
+
+    `among` (plan ids, or a subquery of them): only these plans are asked about, each rule
+    starting from them instead of from every plan of the user's units."""
     from plans.models import Plan
 
     if not _is_professional(user):
         return Plan.objects.none()
-    own_units = _current_memberships(user).values("unit_id")
-    return Plan.objects.filter(
+    own_units = _own_unit_ids(user)
+    plans = Plan.objects.all() if among is None else Plan.objects.filter(pk__in=among)
+    return plans.filter(
         pk__in=_reached_by_any(
-            Plan.objects.filter(child__bvc_unit__in=own_units).values("pk"),
-            Plan.objects.filter(child__school_unit__in=own_units).values("pk"),
-            Plan.objects.filter(consent__in=covering_consents(user, Purpose.SIP)).values("pk"),
+            plans.filter(child__bvc_unit__in=own_units).values("pk"),
+            plans.filter(child__school_unit__in=own_units).values("pk"),
+            plans.filter(consent__in=covering_consents(user, Purpose.SIP)).values("pk"),
         )
     )
 
@@ -511,7 +522,7 @@ def visible_enrolments(user: User):  # type: ignore[no-untyped-def]
 
     if not _is_professional(user):
         return Enrolment.objects.none()
-    own_units = _current_memberships(user).values("unit_id")
+    own_units = _own_unit_ids(user)
     consents = covering_consents(user, Purpose.HOME_VISITS)
     return Enrolment.objects.filter(
         pk__in=_reached_by_any(

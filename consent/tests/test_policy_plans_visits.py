@@ -96,6 +96,9 @@ def test_a_plan_is_open_to_the_childs_own_units_and_to_whom_its_consent_reaches_
         decision = policy.decide_plan(user, plan)
         assert decision.allowed == expected
         assert policy.visible_plans(user).filter(pk=plan.pk).exists() == expected
+        # Asked about this plan only (the "To do" page asks about the user's own plans).
+        assert policy.visible_plans(user, among=[plan.pk]).exists() == expected
+        assert not policy.visible_plans(user, among=[plan.pk + 1000]).exists()
         if decision.allowed:
             assert decision.basis == (Basis.OWN_UNIT if own else Basis.CONSENT)
             if not own:
