@@ -150,6 +150,21 @@ def probe(client: Client, url: str) -> bool:
     return response.status_code == 200
 
 
+def page_bytes(client: Client, pages: dict[str, str]) -> dict[str, int]:
+    """The size of each page that answers 200: what a page shows, to compare two pages by."""
+    sizes = {}
+    for name, url in pages.items():
+        response = client.get(url)
+        if response.status_code == 200:
+            sizes[name] = len(response.content)
+    return sizes
+
+
+def unlikeness(sizes: dict[str, int], like: dict[str, int]) -> float:
+    """How far the pages' sizes are from those of `like`, relative to them."""
+    return sum(abs(sizes.get(name, 0) - size) / size for name, size in like.items() if size)
+
+
 TYPICAL_AGENDA = 6  # agenda items of the meeting page compared at two sizes
 
 
@@ -160,11 +175,14 @@ def world(
     editors: int,
     closed_meetings: bool = False,
     unit_size: int | None = None,
+    meeting_like: dict[str, Any] | None = None,
+    nurse_like: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The synthetic users and their pages. `closed_meetings`: coordinators' meeting pages may
     be of closed meetings too (the pages compared at two sizes only read; the load test's
     coordinators write minutes, so they need open ones). `unit_size`: the nurses' units are
-    those closest to that many children (`typical_bvc_units`)."""
+    those closest to that many children (`typical_bvc_units`). `meeting_like`, `nurse_like`: the
+    coordinators' meetings and the nurses are those most like them (see below)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY,"
@@ -179,12 +197,15 @@ def world(
         "editors": [],
         "kiosk": [],
     }
-    # BVC nurses: worklist, start page, "To do", statistics; their children to screen.
-    for unit, size in typical_bvc_units(nurses * 2, unit_size):
-        if len(out["nurses"]) >= nurses:
-            break
+    # BVC nurses: worklist, start page, "To do", statistics; their children to screen. With
+    # `nurse_like` (the sizes of the pages of the nurse chosen in the smaller country), the
+    # nurse among the ten units closest in size whose pages are most like those: her "To do"
+    # then lists as many cases and plans (a page grows with what it shows, which the
+    # comparison is not about).
+    candidates = []
+    for unit, size in typical_bvc_units(10 if nurse_like else nurses * 2, unit_size):
         nurse = nurse_of(unit)
-        if nurse is None or any(n["user"] == nurse.pk for n in out["nurses"]):
+        if nurse is None or any(c[2].pk == nurse.pk for c in candidates):
             continue
         key = verified_session(nurse)
         client = client_for(key)
@@ -194,7 +215,12 @@ def world(
             "todo": reverse("cases:worklist"),
             "screening_stats": reverse("screening:stats"),
         }
-        pages = {name: url for name, url in pages.items() if probe(client, url)}
+        sizes = page_bytes(client, pages)
+        pages = {name: url for name, url in pages.items() if name in sizes}
+        candidates.append((unit, size, nurse, key, client, pages, sizes))
+    if nurse_like:
+        candidates.sort(key=lambda c: unlikeness(c[6], nurse_like))
+    for unit, size, nurse, key, client, pages, sizes in candidates[:nurses]:
         children = screening_children(unit, 400)
         start_ok = [
             c for c in children[:3] if probe(client, reverse("screening:start", args=[c["child"]]))
@@ -207,6 +233,7 @@ def world(
                 "unit_children": size,
                 "session": key,
                 "pages": pages,
+                "page_bytes": sizes,
                 "children": [c["child"] for c in children] if start_ok else [],
             }
         )
@@ -214,26 +241,39 @@ def world(
     from meetings.models import AgendaItem, Meeting
 
     now = timezone.now()
+
     # Meeting pages compared at two population sizes must be the same kind of page: one with
     # an identified child on its agenda where there is one (the page then does all its work:
     # the access check and the log batch) and of a typical length (its work grows with the
-    # agenda, not with the population). So the open meetings of all teams are ranked by that,
-    # best first, one per team.
+    # agenda, not with the population). With `meeting_like` (the traits of the meeting chosen
+    # in the smaller country), the one most like it: open or closed the same (an open
+    # meeting's page holds the forms for the minutes, a closed one's only their text), the
+    # same agenda, as many identified children and a team of the same size. So the meetings
+    # of all teams are ranked, best first, one per team.
+    def rank(m: Meeting) -> tuple[Any, ...]:
+        if meeting_like is None:
+            return (m.identified == 0, abs(m.length - TYPICAL_AGENDA), abs(m.starts_at - now), m.pk)
+        return (
+            m.identified == 0,
+            (m.closed_at is None) != meeting_like["open"],
+            abs(m.length - meeting_like["length"]),
+            abs(m.identified - meeting_like["identified"]),
+            abs(m.members - meeting_like["members"]),
+            abs(m.starts_at - now),
+            m.pk,
+        )
+
     ranked = sorted(
         Meeting.objects.filter(team__coordinator__is_active=True)
         .filter(Q() if closed_meetings else Q(closed_at__isnull=True))
         .annotate(
             length=Count("items", distinct=True),
             identified=Count("items", filter=Q(items__concern__child__isnull=False), distinct=True),
+            members=Count("team__memberships", distinct=True),
         )
         .filter(length__gt=0)
         .select_related("team__coordinator"),
-        key=lambda m: (
-            m.identified == 0,
-            abs(m.length - TYPICAL_AGENDA),
-            abs(m.starts_at - now),
-            m.pk,
-        ),
+        key=rank,
     )
     best: dict[int, Meeting] = {}
     for candidate in ranked:
@@ -258,6 +298,12 @@ def world(
             {
                 "user": team.coordinator.pk,
                 "username": team.coordinator.username,
+                "meeting_like": {
+                    "open": meeting.closed_at is None,
+                    "length": meeting.length,
+                    "identified": meeting.identified,
+                    "members": meeting.members,
+                },
                 "team": team.pk,
                 "meeting": meeting.pk,
                 "items": items,
@@ -534,6 +580,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=500)
     parser.add_argument("--closed-meetings", action="store_true")
     parser.add_argument("--unit-size", type=int, default=None)
+    parser.add_argument("--meeting-like", type=json.loads, default=None)
+    parser.add_argument("--nurse-like", type=json.loads, default=None)
     args = parser.parse_args()
     if args.step == "count":
         print(Child.objects.count())
@@ -546,6 +594,8 @@ def main() -> None:
             args.editors,
             args.closed_meetings,
             args.unit_size,
+            args.meeting_like,
+            args.nurse_like,
         )
     elif args.step == "queries":
         result = query_counts(json.loads(Path(args.world).read_text()))

@@ -357,6 +357,12 @@ def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
         # of the same size (in a larger country), so the pages differ only by the population.
         first = worlds[0][0]["nurses"] if worlds else []
         same_size = ["--unit-size", str(first[0]["unit_children"])] if first else []
+        if first:  # whose pages show as much (a "To do" of as many cases and plans)
+            same_size += ["--nurse-like", json.dumps(first[0]["page_bytes"])]
+        # and a meeting like the first database's (open or closed, agenda, team).
+        chair = worlds[0][0]["coordinators"] if worlds else []
+        if chair:
+            same_size += ["--meeting-like", json.dumps(chair[0]["meeting_like"])]
         world = prepare(
             db,
             "world",

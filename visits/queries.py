@@ -115,12 +115,15 @@ def awaiting_answer(user: Professional, limit: int) -> tuple[list[Enrolment], bo
     return rows[:limit], len(rows) > limit
 
 
-def _visits_with_profession(profession: str) -> list[int]:
-    """Programme visits `profession` takes part in. Programme visits are a few configuration
-    rows, and SQLite cannot search a JSON list, so this is read in Python: one query."""
+def _visits_with_profession(profession: str, partner_units: list[int]) -> list[int]:
+    """Programme visits `profession` takes part in, of the programmes whose partner is one of
+    `partner_units` (a partner sees no other programme's visits). Configuration rows, a few
+    per unit, and SQLite cannot search a JSON list, so this is read in Python: one query."""
     return [
         visit.pk
-        for visit in ProgrammeVisit.objects.only("pk", "professions")
+        for visit in ProgrammeVisit.objects.filter(programme__partner_unit__in=partner_units).only(
+            "pk", "professions"
+        )
         if profession in visit.professions
     ]
 
@@ -135,7 +138,7 @@ def open_visits(user: Professional, today: datetime.date) -> QuerySet[HomeVisit]
     return HomeVisit.objects.filter(
         Q(window_start__lte=today) | Q(booked),
         Q(enrolment__unit__in=own_units)
-        | Q(programme_visit__in=_visits_with_profession(user.profession)),
+        | Q(programme_visit__in=_visits_with_profession(user.profession, own_units)),
         enrolment__in=policy.visible_enrolments(user).filter(status=Enrolment.Status.ACCEPTED),
         done_at__isnull=True,
         cancelled_at__isnull=True,

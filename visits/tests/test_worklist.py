@@ -13,6 +13,9 @@ from django.urls import reverse
 
 from audit.models import AccessEvent, Action
 from conftest import request_as
+from directory.models import Sector
+from tests import factories
+from visits.models import Programme
 from visits.services import enrolment_accept, visit_book, visit_document
 
 from . import core_fixtures as fx
@@ -107,6 +110,29 @@ def test_the_therapist_sees_only_the_visits_her_profession_takes_part_in(cast, p
     ]
     assert visit.pk in nurse_rows
     assert visit.pk not in therapist_rows
+
+
+def test_a_partner_reads_only_her_own_programmes_visits_however_many_programmes_exist(
+    cast, programme
+):
+    """The visits a profession takes part in are looked up among the partner's own
+    programmes: a country's other programmes are not read for every page."""
+    from visits.queries import _visits_with_profession
+
+    elsewhere = Programme.objects.create(
+        name="Utökade hembesök Annanstans",
+        region=programme.region,
+        municipality=cast.other_bvc.municipality,
+        partner_unit=factories.unit("Socialtjänsten Annanstans", Sector.SOCIAL_SERVICES),
+        children_born_from=datetime.date(2025, 1, 1),
+    )
+    for visit in programme.visits.all():
+        visit.pk, visit.programme = None, elsewhere
+        visit.save()
+    own = set(programme.visits.values_list("pk", flat=True))
+    profession = cast.family_therapist.profession
+    assert set(_visits_with_profession(profession, [cast.social.pk])) == own
+    assert _visits_with_profession(profession, [cast.bvc.pk]) == []
 
 
 def test_the_therapist_sees_a_familys_visits_only_once_the_family_has_accepted(
