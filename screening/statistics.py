@@ -8,16 +8,17 @@ worked out from the shown counts and totals (`suppress`).
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from directory.models import Unit
-from families.models import Custody
+from families.models import Child, Custody
 
 from .models import Domain, FollowUp, Occasion, Response
 from .queries import WORKLIST_MAX_AGE_DAYS
@@ -107,36 +108,30 @@ def _completion(
     unit: Unit, occasions: list[Occasion], today: datetime.date
 ) -> tuple[list[Share], Share]:
     """Per relation: the guardians' due occasions (the child has reached the window's start)
-    and how many of them the guardian answered. One query."""
-    counts = {}
-    for occasion in occasions:
-        reached = Q(child__birth_date__lte=today - datetime.timedelta(occasion.min_age_days))
-        answered = Exists(
-            Response.objects.filter(
-                guardian=OuterRef("guardian"),
-                screening__child=OuterRef("child"),
-                screening__occasion=occasion,
+    and how many of them the guardian answered. Two queries, the custodies and the answers of
+    the unit's children under six, each read through an index as the worklist reads them, and
+    the counting in Python: as one query, a correlated look-up per custody and occasion probed
+    the screenings ten thousand times for a unit of 1,400 children."""
+    due: dict[str, int] = defaultdict(int)
+    done: dict[str, int] = defaultdict(int)
+    if occasions:
+        cutoff = today - datetime.timedelta(WORKLIST_MAX_AGE_DAYS)
+        young = Child.objects.filter(bvc_unit=unit, birth_date__gt=cutoff).values("pk")
+        answered = set(
+            Response.objects.filter(screening__child__in=young).values_list(
+                "screening__child_id", "guardian_id", "screening__occasion_id"
             )
         )
-        counts[f"due_{occasion.pk}"] = Count("pk", filter=reached)
-        counts[f"done_{occasion.pk}"] = Count("pk", filter=reached & answered)
-    found = (
-        Custody.objects.filter(
-            child__bvc_unit=unit,
-            child__birth_date__gt=today - datetime.timedelta(WORKLIST_MAX_AGE_DAYS),
-        )
-        .values("relation")
-        .annotate(**counts)
-        .order_by("relation")
-        if occasions
-        else []
-    )
-    due: dict[str, int] = {}
-    done: dict[str, int] = {}
-    for row in found:
-        relation = row["relation"]
-        due[relation] = sum(row[f"due_{o.pk}"] for o in occasions)
-        done[relation] = sum(row[f"done_{o.pk}"] for o in occasions)
+        reached_by = [(o.pk, today - datetime.timedelta(o.min_age_days)) for o in occasions]
+        # Joined, not a subquery: the child's unit, birth date and id all come from the
+        # unit's index, without a look-up of each child by id.
+        for child_id, guardian_id, relation, born in Custody.objects.filter(
+            child__bvc_unit=unit, child__birth_date__gt=cutoff
+        ).values_list("child_id", "guardian_id", "relation", "child__birth_date"):
+            for occasion_id, latest_birth in reached_by:
+                if born <= latest_birth:
+                    due[relation] += 1
+                    done[relation] += (child_id, guardian_id, occasion_id) in answered
     # A relation with nothing due gets no line: an empty line identifies nobody.
     relations = [value for value in Custody.Relation.values if due.get(value)]
     cells = {("done", r): done[r] for r in relations} | {("due", r): due[r] for r in relations}
@@ -192,7 +187,7 @@ def _replies(unit: Unit) -> tuple[list[Share], int | None]:
 
 
 def unit_statistics(unit: Unit, occasions: list[Occasion], today: datetime.date) -> UnitStatistics:
-    """The unit's BarnSäkert figures, small cells suppressed: three queries."""
+    """The unit's BarnSäkert figures, small cells suppressed: four queries."""
     completion, completion_total = _completion(unit, occasions, today)
     replies, replies_total = _replies(unit)
     return UnitStatistics(

@@ -201,3 +201,29 @@ def test_the_statistics_page_runs_the_same_number_of_queries_for_few_and_many_an
     with CaptureQueriesContext(connection) as many:
         client.get(STATS)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_completion_counts_each_guardians_own_answer_at_each_occasion_reached(
+    cast, login, settings
+):
+    """Two occasions: a child past both, a child past the first only. An answer counts for
+    the guardian who gave it, at its own occasion, and only once the child is due."""
+    settings.STATISTICS_MIN_CELL = 0  # every count shown: the counting itself is checked
+    factories.questionnaire()
+    first, second = occasions(cast.bvc)[:2]
+    older, mother_a, father_a = family_of(cast.bvc, age_days=second.min_age_days + 10)
+    younger, mother_b, father_b = family_of(cast.bvc, age_days=first.min_age_days + 10)
+    assert first.min_age_days + 10 < second.min_age_days
+    family_of(cast.other_bvc, age_days=second.min_age_days + 10)  # another unit's: not counted
+    answer(cast.nurse, older, first, {mother_a: {1: "no"}}, days_ago=5)
+    answer(cast.nurse, older, second, {father_a: {1: "no"}}, days_ago=2)
+    answer(cast.nurse, younger, first, {father_b: {1: "no"}}, days_ago=2)
+    answer(cast.nurse, younger, second, {mother_b: {1: "no"}}, days_ago=1)  # not due yet
+
+    stats = login(cast.nurse).get(STATS).context["stats"]
+    completion = {row.label: (row.part, row.whole) for row in stats.completion}
+    # Due: the older child's two occasions and the younger's first, for each guardian.
+    assert completion == {"Mother": (1, 3), "Father": (2, 3)}
+    total = stats.completion_total
+    assert (total.part, total.whole) == (3, 6)
