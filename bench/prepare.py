@@ -26,7 +26,7 @@ import sys
 import time
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -165,6 +165,16 @@ def unlikeness(sizes: dict[str, int], like: dict[str, int]) -> float:
     return sum(abs(sizes.get(name, 0) - size) / size for name, size in like.items() if size)
 
 
+class _NurseCandidate(NamedTuple):
+    unit: Unit
+    size: int
+    nurse: Professional
+    key: str
+    client: Client
+    pages: dict[str, str]
+    sizes: dict[str, int]
+
+
 TYPICAL_AGENDA = 6  # agenda items of the meeting page compared at two sizes
 
 
@@ -202,10 +212,12 @@ def world(
     # nurse among the ten units closest in size whose pages are most like those: her "To do"
     # then lists as many cases and plans (a page grows with what it shows, which the
     # comparison is not about).
-    candidates = []
+    candidates: list[_NurseCandidate] = []
     for unit, size in typical_bvc_units(10 if nurse_like else nurses * 2, unit_size):
+        if not nurse_like and len(candidates) >= nurses:
+            break  # nothing to compare: the first ones will do
         nurse = nurse_of(unit)
-        if nurse is None or any(c[2].pk == nurse.pk for c in candidates):
+        if nurse is None or any(c.nurse.pk == nurse.pk for c in candidates):
             continue
         key = verified_session(nurse)
         client = client_for(key)
@@ -217,23 +229,25 @@ def world(
         }
         sizes = page_bytes(client, pages)
         pages = {name: url for name, url in pages.items() if name in sizes}
-        candidates.append((unit, size, nurse, key, client, pages, sizes))
+        candidates.append(_NurseCandidate(unit, size, nurse, key, client, pages, sizes))
     if nurse_like:
-        candidates.sort(key=lambda c: unlikeness(c[6], nurse_like))
-    for unit, size, nurse, key, client, pages, sizes in candidates[:nurses]:
-        children = screening_children(unit, 400)
+        candidates.sort(key=lambda c: unlikeness(c.sizes, nurse_like))
+    for chosen in candidates[:nurses]:
+        children = screening_children(chosen.unit, 400)
         start_ok = [
-            c for c in children[:3] if probe(client, reverse("screening:start", args=[c["child"]]))
+            c
+            for c in children[:3]
+            if probe(chosen.client, reverse("screening:start", args=[c["child"]]))
         ]
         out["nurses"].append(
             {
-                "user": nurse.pk,
-                "username": nurse.username,
-                "unit": unit.pk,
-                "unit_children": size,
-                "session": key,
-                "pages": pages,
-                "page_bytes": sizes,
+                "user": chosen.nurse.pk,
+                "username": chosen.nurse.username,
+                "unit": chosen.unit.pk,
+                "unit_children": chosen.size,
+                "session": chosen.key,
+                "pages": chosen.pages,
+                "page_bytes": chosen.sizes,
                 "children": [c["child"] for c in children] if start_ok else [],
             }
         )

@@ -179,7 +179,7 @@ def visible_reports(user: Professional) -> QuerySet[ReportOfConcern]:
     """Reports the user made, and reports to a unit the user is a member of."""
     if not user.is_authenticated:
         return ReportOfConcern.objects.none()
-    units = [unit.pk for unit in policy.current_units(user)]
+    units = policy.current_unit_ids(user)
     return ReportOfConcern.objects.filter(Q(to_unit__in=units) | Q(reporter=user))
 
 

@@ -91,17 +91,17 @@ def current_units(user: User) -> list[Unit]:
     return cached
 
 
+def current_unit_ids(user: User) -> list[int]:
+    """The ids of `user`'s current units (`current_units`), to name in a query as values: the
+    database then knows how many rows each unit has and starts from the few rows a page asks
+    about (behind a subquery it guessed a unit's size and went through all its children)."""
+    return [unit.pk for unit in current_units(user)]
+
+
 def _current_memberships(user: User):  # type: ignore[no-untyped-def]
     from directory.models import Membership
 
     return Membership.objects.current().filter(professional=user)
-
-
-def _own_unit_ids(user: User) -> list[int]:
-    """The ids of `user`'s current units, as values: the database then knows how many
-    children each unit has and starts from the few rows a page asks about (behind a
-    subquery it guessed a unit's size and went through all its children)."""
-    return [unit.pk for unit in current_units(user)]
 
 
 def _user_units(user: User):  # type: ignore[no-untyped-def]
@@ -130,7 +130,7 @@ def covering_consents(user: User, purpose: Purpose | None, team=None):  # type: 
 def _reports_to(user: User):  # type: ignore[no-untyped-def]
     from cases.models import ReportOfConcern
 
-    return ReportOfConcern.objects.filter(to_unit__in=_own_unit_ids(user))
+    return ReportOfConcern.objects.filter(to_unit__in=current_unit_ids(user))
 
 
 def _reached_by_any(*rules):  # type: ignore[no-untyped-def]
@@ -156,7 +156,7 @@ def visible_child_ids(
 
     if not _is_professional(user):
         return Child.objects.none().values("pk")
-    own_units = _own_unit_ids(user)
+    own_units = current_unit_ids(user)
     children, others = Child.objects.all(), Q()
     if among is not None:
         children, others = children.filter(pk__in=among), Q(child_id__in=among)
@@ -438,7 +438,7 @@ def visible_plans(user: User, among=None):  # type: ignore[no-untyped-def]
 
     if not _is_professional(user):
         return Plan.objects.none()
-    own_units = _own_unit_ids(user)
+    own_units = current_unit_ids(user)
     plans = Plan.objects.all() if among is None else Plan.objects.filter(pk__in=among)
     return plans.filter(
         pk__in=_reached_by_any(
@@ -522,7 +522,7 @@ def visible_enrolments(user: User):  # type: ignore[no-untyped-def]
 
     if not _is_professional(user):
         return Enrolment.objects.none()
-    own_units = _own_unit_ids(user)
+    own_units = current_unit_ids(user)
     consents = covering_consents(user, Purpose.HOME_VISITS)
     return Enrolment.objects.filter(
         pk__in=_reached_by_any(

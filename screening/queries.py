@@ -631,7 +631,7 @@ def child_follow_ups(child: Child) -> list[FollowUp]:
 
 def visible_slots(user: Professional) -> QuerySet[SupportSlot]:
     """Joint support times of the user's units, on the BVC side or the social-services side."""
-    ids = [unit.pk for unit in policy.current_units(user)]
+    ids = policy.current_unit_ids(user)
     return SupportSlot.objects.filter(Q(health_unit__in=ids) | Q(social_unit__in=ids))
 
 

@@ -134,7 +134,7 @@ def open_visits(user: Professional, today: datetime.date) -> QuerySet[HomeVisit]
     BVC holding the enrolment sees all its visits; a partner (the family therapist) only the
     visits their profession takes part in."""
     booked = Exists(VisitBooking.objects.filter(visit=OuterRef("pk"), cancelled_at__isnull=True))
-    own_units = [unit.pk for unit in policy.current_units(user)]
+    own_units = policy.current_unit_ids(user)
     return HomeVisit.objects.filter(
         Q(window_start__lte=today) | Q(booked),
         Q(enrolment__unit__in=own_units)
