@@ -18,6 +18,13 @@ class SessionStore(db.SessionStore):
         if session_key is not None:
             self.model.objects.filter(session_key=session_key).delete()
 
+    def forget(self) -> None:
+        """As `flush()`, for a session whose row is removed already (the kiosk removes it in
+        the transaction that stores the answers): emptied in memory, so the response drops
+        the cookie and nothing is written back."""
+        self.clear()
+        self._session_key = None
+
     def save(self, must_create: bool = False) -> None:
         """As Django's, except when a session without a logged-in user was removed while this
         request ran: a double tap at the kiosk, where the other tap stored the answers and

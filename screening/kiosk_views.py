@@ -38,7 +38,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import Organisation, Unit
-from samverkan.db import commit_without_waiting
 
 from .forms import KioskCodeForm
 from .languages import BY_CODE, direction
@@ -133,14 +132,16 @@ class Turn:
         }
 
 
-def _turn(request: HttpRequest) -> Turn | None:
+def _turn(request: HttpRequest, *, with_version: bool = True) -> Turn | None:
     """The guardian's turn, if the session still holds one whose code is open (not submitted,
-    cancelled or expired); otherwise nothing, and the kiosk data is dropped."""
+    cancelled or expired); otherwise nothing, and the kiosk data is dropped. Without
+    `with_version`, the questionnaire version (with its texts in every language) is read
+    only if `Turn.version` is asked for: the submit needs it only for its error pages."""
     state = request.session.get(KIOSK)
     if not isinstance(state, dict):
         return None
     session = (
-        KioskSession.objects.select_related("screening__version")
+        KioskSession.objects.select_related("screening__version" if with_version else "screening")
         .filter(
             pk=state.get("session"),
             submitted_at__isnull=True,
@@ -378,12 +379,11 @@ def _thanks(language: str | None, version_id: int | None) -> HttpResponse:
 
 
 def _finish(request: HttpRequest, turn: Turn) -> HttpResponse:
-    """End the turn: the whole session goes, and nothing is kept. The answers are stored and
-    the code is spent, so a session that a crash left behind holds no open turn and is
-    dropped on its next request: its removal need not wait for the disk."""
-    with commit_without_waiting():
-        request.session.flush()
-    return _thanks(turn.language, turn.version.pk)
+    """The turn has ended: its session's row went with the stored answers (`end_turn` of
+    `response_submit`). What this request holds of it is emptied too, so the cookie goes and
+    nothing is written back."""
+    request.session.forget()  # type: ignore[attr-defined]  # samverkan.sessions
+    return _thanks(turn.language, turn.session.screening.version_id)
 
 
 @login_not_required
@@ -393,7 +393,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     """Store the answers once. A retry after a submit that went through (its reply lost, or
     a double tap) finds the stored response by its key and gets the thank-you again."""
     posted = request.POST.get("key", "")[:64]
-    turn = _turn(request)
+    turn = _turn(request, with_version=False)
     if turn is None:
         stored = Response.objects.filter(idempotency_key=posted).first() if posted else None
         if stored is not None:
@@ -407,6 +407,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             language=turn.language,
             answers={int(number): option for number, option in turn.answers.items()},
             idempotency_key=posted,
+            end_turn=request.session.delete,
         )
     except SubmissionInFlight:
         # A double tap while the first is still being stored: the turn stays, so sending

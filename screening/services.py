@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +26,7 @@ from directory.models import Organisation, Service
 from families.models import Child, Guardian
 from samverkan.db import commit_without_waiting
 
+from .items import items_by_number
 from .models import (
     Answer,
     FollowUp,
@@ -268,7 +270,12 @@ def _release(idempotency_key: str, token: str) -> QuerySet[SubmissionClaim]:
 
 
 def response_submit(
-    *, session: KioskSession, language: str, answers: dict[int, str], idempotency_key: str
+    *,
+    session: KioskSession,
+    language: str,
+    answers: dict[int, str],
+    idempotency_key: str,
+    end_turn: Callable[[], object] | None = None,
 ) -> Response:
     """Store a guardian's answers once. A retried submit with the same key and answers
     returns the stored response; the same key with other answers is a SubmissionConflict;
@@ -279,29 +286,46 @@ def response_submit(
     The key is claimed first, in a step of its own (`SubmissionClaim`), and the claim goes in
     the transaction that stores the response: a crash in between leaves a claim that expires
     after CLAIM_TIMEOUT, never a half-stored response. `session` may have been read before:
-    only its state (submitted, cancelled, expired) is checked again, under lock."""
+    only its state (submitted, cancelled, expired) is checked again, under lock.
+
+    `end_turn` has run once when a response is returned: in the transaction that stores the
+    answers, so both commit together or not at all (the kiosk removes the guardian's session
+    there), or after, when a retry finds them stored already."""
     digest = _content_hash(language, {str(k): v for k, v in answers.items()})
+    ended = False
+
+    def end() -> None:
+        nonlocal ended
+        if end_turn is not None:
+            end_turn()
+        ended = True
+
     for _attempt in range(3):
         token = _claim(idempotency_key, digest)
         if token is not None:
             break
         existing = _stored(idempotency_key, session.pk, digest)
         if existing is not None:
+            end()
             return existing
     else:
         raise SubmissionInFlight(_("These answers are being sent right now."))
     try:
-        return _store(
+        response = _store(
             session=session,
             language=language,
             answers=answers,
             idempotency_key=idempotency_key,
             digest=digest,
             token=token,
+            end_turn=end,
         )
     except BaseException:
         SubmissionClaim.objects.filter(idempotency_key=idempotency_key, token=token).delete()
         raise
+    if not ended:
+        end()
+    return response
 
 
 def _store(
@@ -312,10 +336,12 @@ def _store(
     idempotency_key: str,
     digest: str,
     token: str,
+    end_turn: Callable[[], object],
 ) -> Response:
     """The response, its answers and the session's end in one transaction, which also
-    removes the claim. A retry of a submit that went through finds the session spent and
-    gets the stored response (or SubmissionConflict for other answers)."""
+    removes the claim and ends the turn (`end_turn`). A retry of a submit that went
+    through finds the session spent and gets the stored response (or SubmissionConflict for
+    other answers)."""
     release = _release(idempotency_key, token)
     try:
         with transaction.atomic():
@@ -334,17 +360,17 @@ def _store(
                     raise ScreeningError(_("This code can no longer be used."))
                 release.delete()
                 return existing
-            version = session.screening.version
-            items = {item.number: item for item in version.items.all()}
+            screening = session.screening
+            items = items_by_number(screening.version_id)
             unknown = [n for n in answers if n not in items]
             if unknown or any(v and v not in items[n].options for n, v in answers.items()):
                 raise ScreeningError(_("An answer does not belong to the questionnaire."))
             response = Response.objects.create(
                 session=session,
-                screening=session.screening,
-                unit_id=session.screening.unit_id,
+                screening=screening,
+                unit_id=screening.unit_id,
                 guardian_id=session.guardian_id,
-                version=version,
+                version_id=screening.version_id,
                 language=language,
                 submitted_at=now,
                 idempotency_key=idempotency_key,
@@ -360,6 +386,7 @@ def _store(
                 for number, item in items.items()
             )
             release.delete()
+            end_turn()
     except IntegrityError:
         # The key is stored already: by a request that took over our claim as stale and won
         # the race (hand back what it stored), or by another session (a conflict).

@@ -12,8 +12,9 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -147,28 +148,66 @@ def test_the_kiosk_answers_422_to_other_answers_under_a_key_in_flight(session):
     assert not Response.objects.exists()
 
 
-def test_a_kiosk_submit_runs_a_fixed_number_of_statements(session):
-    """The submit is the kiosk's hot path: each statement is a round trip on every tablet."""
-    tablet, key = _reviewed(session)
-    with CaptureQueriesContext(connection) as captured:
+def _submit_statements(tablet: Tablet, key: str) -> list[tuple[str, bool]]:
+    """The statements of one submit, each with whether it ran inside a transaction of the
+    submit's own (the test itself runs in one)."""
+    inside: list[bool] = []
+    outer = len(connection.atomic_blocks)
+
+    def note(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        inside.append(len(connection.atomic_blocks) > outer)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(note):
         answer = tablet.post(reverse("kiosk:submit"), {"key": key})
     assert answer.status_code == 302
-    statements = [
-        q["sql"].split()[0]
-        for q in captured.captured_queries
+    return [
+        (q["sql"].split()[0], atomic)
+        for q, atomic in zip(captured.captured_queries, inside, strict=True)
         if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "SET"))  # transaction control
     ]
-    assert statements == [
-        "SELECT",  # the Django session
-        "SELECT",  # the kiosk session, with its screening and questionnaire
-        "INSERT",  # the claim on the key, committed on its own
-        "UPDATE",  # the code checked, locked and spent in one
-        "SELECT",  # the questionnaire's items
-        "INSERT",  # the response
-        "INSERT",  # its answers, one statement
-        "DELETE",  # the claim (and any left by a dead process a day ago)
-        "DELETE",  # the Django session, removed in one statement (samverkan.sessions)
+
+
+def test_a_kiosk_submit_runs_a_fixed_number_of_statements(session, cast):
+    """The submit is the kiosk's hot path: each statement is a round trip on every tablet.
+    The guardian's session goes in the transaction that stores the answers (one commit for
+    both). A published questionnaire's items are read by the first submit in a process only:
+    the next guardian's submit does not read them again."""
+    tablet, key = _reviewed(session)
+    assert _submit_statements(tablet, key) == [
+        ("SELECT", False),  # the Django session
+        ("SELECT", False),  # the kiosk session, with its screening (not the questionnaire)
+        ("INSERT", True),  # the claim on the key, committed on its own
+        ("UPDATE", True),  # the code checked, locked and spent in one
+        ("SELECT", True),  # the questionnaire's items (first use in this process)
+        ("INSERT", True),  # the response
+        ("INSERT", True),  # its answers, one statement
+        ("DELETE", True),  # the claim (and any left by a dead process a day ago)
+        ("DELETE", True),  # the Django session, removed in one statement (samverkan.sessions)
     ]
+    assert not Session.objects.exists()
+
+    child = Response.objects.get().screening.child
+    father = factories.guardian_of(child)
+    _, codes = screening_start(
+        request=request_as(cast.nurse),
+        child=child,
+        occasion=occasions_for(factories.region_of_unit(cast.bvc))[2],
+        guardians=[father],
+    )
+    tablet, key = _reviewed(codes[father.pk])
+    assert [statement for statement, _ in _submit_statements(tablet, key)] == [
+        "SELECT",
+        "SELECT",
+        "INSERT",
+        "UPDATE",  # and no SELECT of the items after it
+        "INSERT",
+        "INSERT",
+        "DELETE",
+        "DELETE",
+    ]
+    assert Response.objects.count() == 2
+    assert Answer.objects.filter(response__guardian=father).count() == 2
 
 
 def test_claims_that_dead_processes_left_a_day_ago_go_with_the_next_stored_submission(session):
@@ -201,3 +240,31 @@ def test_a_double_tap_answered_in_flight_while_the_first_tap_ends_the_turn_is_no
         answer = tablet.post(reverse("kiosk:submit"), {"key": key})
     assert answer.status_code == 409
     assert not Session.objects.filter(session_key=session_key).exists()
+
+
+def test_a_submit_that_fails_while_storing_keeps_the_turn_and_the_retry_stores_once(session):
+    """The guardian's session goes in the transaction that stores the answers: if that
+    transaction fails (here the answers' INSERT, as when the database dies), the session and
+    its cookie stay, and sending again stores the answers once."""
+    tablet, key = _reviewed(session)
+    session_key = tablet.client.session.session_key
+    tablet.client.raise_request_exception = False
+
+    def answers_fail(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.startswith('INSERT INTO "screening_answer"'):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(answers_fail):
+        failed = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert failed.status_code == 500
+    assert not Response.objects.exists()
+    assert Session.objects.filter(session_key=session_key).exists()
+    assert tablet.client.cookies[settings.SESSION_COOKIE_NAME].value == session_key
+    assert not SubmissionClaim.objects.exists()
+
+    done = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert done.status_code == 302 and done.url.startswith(reverse("kiosk:thanks") + "?")
+    assert Response.objects.get().idempotency_key == key
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert tablet.client.cookies[settings.SESSION_COOKIE_NAME].value == ""  # dropped
