@@ -426,6 +426,7 @@ def kiosk_turns(nurses: list[dict[str, Any]], count: int) -> list[dict[str, str]
                 "language": "sv",
                 "answers": answers,
                 "key": key,
+                "version": screening.version_id,
             }
             django_session.create()
             turns.append({"session": django_session.session_key, "key": key})

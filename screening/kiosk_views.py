@@ -54,8 +54,8 @@ from .services import (
     SubmissionConflict,
     SubmissionInFlight,
     TooManyAttempts,
+    answers_submit,
     kiosk_session_open,
-    response_submit,
 )
 
 KIOSK = "kiosk"  # the one session key of a guardian's turn
@@ -129,19 +129,18 @@ class Turn:
             "language": self.language,
             "answers": self.answers,
             "key": self.key,
+            "version": self.session.screening.version_id,
         }
 
 
-def _turn(request: HttpRequest, *, with_version: bool = True) -> Turn | None:
+def _turn(request: HttpRequest) -> Turn | None:
     """The guardian's turn, if the session still holds one whose code is open (not submitted,
-    cancelled or expired); otherwise nothing, and the kiosk data is dropped. Without
-    `with_version`, the questionnaire version (with its texts in every language) is read
-    only if `Turn.version` is asked for: the submit needs it only for its error pages."""
+    cancelled or expired); otherwise nothing, and the kiosk data is dropped."""
     state = request.session.get(KIOSK)
     if not isinstance(state, dict):
         return None
     session = (
-        KioskSession.objects.select_related("screening__version" if with_version else "screening")
+        KioskSession.objects.select_related("screening__version")
         .filter(
             pk=state.get("session"),
             submitted_at__isnull=True,
@@ -378,63 +377,73 @@ def _thanks(language: str | None, version_id: int | None) -> HttpResponse:
     return redirect(f"{reverse('kiosk:thanks')}?{query}")
 
 
-def _finish(request: HttpRequest, turn: Turn) -> HttpResponse:
-    """The turn has ended: its session's row went with the stored answers (`end_turn` of
-    `response_submit`). What this request holds of it is emptied too, so the cookie goes and
-    nothing is written back."""
-    request.session.forget()  # type: ignore[attr-defined]  # samverkan.sessions
-    return _thanks(turn.language, turn.session.screening.version_id)
-
-
 @login_not_required
 @never_cache
 @require_POST
 def submit(request: HttpRequest) -> HttpResponse:
     """Store the answers once. A retry after a submit that went through (its reply lost, or
-    a double tap) finds the stored response by its key and gets the thank-you again."""
+    a double tap) finds the stored response by its key and gets the thank-you again.
+
+    The turn is taken from the Django session as it stands, without reading its kiosk
+    session: the store checks, in the statement that spends it, that the code is still open
+    (every guardian makes this request, so it makes as few round trips as it can)."""
     posted = request.POST.get("key", "")[:64]
-    turn = _turn(request, with_version=False)
-    if turn is None:
+    state = request.session.get(KIOSK)
+    if not isinstance(state, dict) or not isinstance(state.get("session"), int):
         stored = Response.objects.filter(idempotency_key=posted).first() if posted else None
         if stored is not None:
             return _thanks(stored.language, stored.version_id)
         return _code_page(request, error="code_invalid")
-    if turn.language is None or not posted or posted != turn.key:
+    language, answers = state.get("language"), state.get("answers")
+    if language is None or not posted or posted != state.get("key"):
         return redirect("kiosk:review")
+    version_id = state.get("version") or _version_of(state["session"])
     try:
-        response_submit(
-            session=turn.session,
-            language=turn.language,
-            answers={int(number): option for number, option in turn.answers.items()},
+        answers_submit(
+            session_id=state["session"],
+            version_id=version_id,
+            language=language,
+            answers={int(n): option for n, option in (answers or {}).items()},
             idempotency_key=posted,
-            end_turn=request.session.delete,
+            turn_key=request.session.session_key,
         )
     except SubmissionInFlight:
         # A double tap while the first is still being stored: the turn stays, so sending
         # again after a moment finds the stored answers and says thank you.
-        texts = Texts(turn.version, turn.language)
-        return _render(
-            request,
-            "kiosk/message.html",
-            {"t": texts, "message": texts["submit_in_flight"]},
-            language=turn.language,
-            status=409,
-        )
+        return _submit_message(request, version_id, language, "submit_in_flight", 409)
     except SubmissionConflict:
-        texts = Texts(turn.version, turn.language)
-        language = turn.language
         request.session.flush()
-        return _render(
-            request,
-            "kiosk/message.html",
-            {"t": texts, "message": texts["submit_conflict"]},
-            language=language,
-            status=422,
-        )
+        return _submit_message(request, version_id, language, "submit_conflict", 422)
     except ScreeningError:
         request.session.flush()
         return _code_page(request, error="code_invalid")
-    return _finish(request, turn)
+    # The turn's Django session went with the stored answers: what this request holds of it
+    # is emptied too, so the cookie goes and nothing is written back.
+    request.session.forget()  # type: ignore[attr-defined]  # samverkan.sessions
+    return _thanks(language, version_id)
+
+
+def _version_of(session_id: int) -> int | None:
+    """The questionnaire version of a turn begun before turns kept it (`Turn.save`)."""
+    return (
+        KioskSession.objects.filter(pk=session_id)
+        .values_list("screening__version_id", flat=True)
+        .first()
+    )
+
+
+def _submit_message(
+    request: HttpRequest, version_id: int | None, language: str, message: str, status: int
+) -> HttpResponse:
+    version = QuestionnaireVersion.objects.filter(pk=version_id).first()
+    texts = Texts(version, language)
+    return _render(
+        request,
+        "kiosk/message.html",
+        {"t": texts, "message": texts[message]},
+        language=language,
+        status=status,
+    )
 
 
 @login_not_required

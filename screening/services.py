@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,10 +28,12 @@ from directory.models import Organisation, Service
 from families.models import Child, Guardian
 from samverkan.db import commit_without_waiting
 
+from . import submission_sql
 from .items import items_by_number
 from .models import (
     Answer,
     FollowUp,
+    Item,
     KioskAttempt,
     KioskSession,
     Occasion,
@@ -58,6 +62,9 @@ KIOSK_ATTEMPT_WINDOW = datetime.timedelta(minutes=15)
 # A submission's claim on its idempotency key: longer than any store takes, short enough that
 # a retry after a crashed process gets through soon.
 CLAIM_TIMEOUT = datetime.timedelta(seconds=30)
+# A claim this old was left by a dead process and its key never retried: the next stored
+# submission removes it.
+STALE_CLAIMS = datetime.timedelta(days=1)
 
 
 class ScreeningError(ValueError):
@@ -237,16 +244,10 @@ def _claim(idempotency_key: str, digest: str) -> str | None:
     request is SubmissionInFlight (or SubmissionConflict for other answers); a stale one,
     left by a process that died, is taken over."""
     token, now = secrets.token_hex(16), timezone.now()
-    try:
-        # A claim lost in a crash is harmless (its request died with it), so its commit need
-        # not wait for the disk; the response's own commit flushes it anyway.
-        with commit_without_waiting():
-            SubmissionClaim.objects.create(
-                idempotency_key=idempotency_key, content_hash=digest, token=token, claimed_at=now
-            )
+    # A claim lost in a crash is harmless (its request died with it), so its commit need not
+    # wait for the disk; the response's own commit flushes it anyway.
+    if _claim_inserted(idempotency_key, digest, token, now):
         return token
-    except IntegrityError:
-        pass
     if SubmissionClaim.objects.filter(
         idempotency_key=idempotency_key, claimed_at__lte=now - CLAIM_TIMEOUT
     ).update(content_hash=digest, token=token, claimed_at=now):
@@ -259,13 +260,30 @@ def _claim(idempotency_key: str, digest: str) -> str | None:
     raise SubmissionInFlight(_("These answers are being sent right now."))
 
 
+def _claim_inserted(idempotency_key: str, digest: str, token: str, now: datetime.datetime) -> bool:
+    """Insert the claim unless the key has one; whether it was inserted. On PostgreSQL one
+    statement, committed without waiting for the disk (`submission_sql.CLAIM`); elsewhere
+    the ORM in a transaction of its own."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(submission_sql.CLAIM, [idempotency_key, digest, token, now])
+            return cursor.fetchone() is not None
+    try:
+        with commit_without_waiting():
+            SubmissionClaim.objects.create(
+                idempotency_key=idempotency_key, content_hash=digest, token=token, claimed_at=now
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def _release(idempotency_key: str, token: str) -> QuerySet[SubmissionClaim]:
     """Our claim, and with it any claim a dead process left a day ago whose key was never
-    retried: one DELETE clears both."""
-    now = timezone.now()
+    retried: one DELETE clears both (`submission_sql.STORE` does the same on PostgreSQL)."""
     return SubmissionClaim.objects.filter(
         Q(idempotency_key=idempotency_key, token=token)
-        | Q(claimed_at__lt=now - datetime.timedelta(days=1))
+        | Q(claimed_at__lt=timezone.now() - STALE_CLAIMS)
     )
 
 
@@ -275,127 +293,185 @@ def response_submit(
     language: str,
     answers: dict[int, str],
     idempotency_key: str,
-    end_turn: Callable[[], object] | None = None,
+    turn_key: str | None = None,
+) -> Response:
+    """Store a guardian's answers once (`answers_submit`) for a kiosk session at hand."""
+    response = answers_submit(
+        session_id=session.pk,
+        version_id=session.screening.version_id,
+        language=language,
+        answers=answers,
+        idempotency_key=idempotency_key,
+        turn_key=turn_key,
+    )
+    session.submitted_at = response.submitted_at
+    return response
+
+
+def answers_submit(
+    *,
+    session_id: int,
+    version_id: int,
+    language: str,
+    answers: dict[int, str],
+    idempotency_key: str,
+    turn_key: str | None = None,
 ) -> Response:
     """Store a guardian's answers once. A retried submit with the same key and answers
     returns the stored response; the same key with other answers is a SubmissionConflict;
     the same key while its first submit is still being stored is SubmissionInFlight; a
-    session already submitted under another key is refused. Unanswered items are kept as
-    unanswered (the guardian may skip).
+    session already submitted under another key, cancelled or expired is refused. Unanswered
+    items are kept as unanswered (the guardian may skip). The answers are checked against
+    `version_id`, the version the screening was started with (the store checks it too).
 
     The key is claimed first, in a step of its own (`SubmissionClaim`), and the claim goes in
     the transaction that stores the response: a crash in between leaves a claim that expires
-    after CLAIM_TIMEOUT, never a half-stored response. `session` may have been read before:
-    only its state (submitted, cancelled, expired) is checked again, under lock.
+    after CLAIM_TIMEOUT, never a half-stored response.
 
-    `end_turn` has run once when a response is returned: in the transaction that stores the
-    answers, so both commit together or not at all (the kiosk removes the guardian's session
-    there), or after, when a retry finds them stored already."""
+    `turn_key`: the guardian's Django session, removed in the transaction that stores the
+    answers, so both commit together or not at all (a failed store keeps the turn), or after,
+    when a retry finds the answers stored already."""
+    items = items_by_number(version_id)
+    if any(n not in items or (v and v not in items[n].options) for n, v in answers.items()):
+        raise ScreeningError(_("An answer does not belong to the questionnaire."))
     digest = _content_hash(language, {str(k): v for k, v in answers.items()})
-    ended = False
-
-    def end() -> None:
-        nonlocal ended
-        if end_turn is not None:
-            end_turn()
-        ended = True
-
     for _attempt in range(3):
         token = _claim(idempotency_key, digest)
         if token is not None:
             break
-        existing = _stored(idempotency_key, session.pk, digest)
+        existing = _stored(idempotency_key, session_id, digest)
         if existing is not None:
-            end()
+            _end_turn(turn_key)
             return existing
     else:
         raise SubmissionInFlight(_("These answers are being sent right now."))
+    submission = _Submission(
+        session_id=session_id,
+        version_id=version_id,
+        language=language,
+        rows=[
+            (item.pk, answers.get(number) or "", _positive(item, answers.get(number)))
+            for number, item in items.items()
+        ],
+        idempotency_key=idempotency_key,
+        digest=digest,
+        token=token,
+        turn_key=turn_key,
+    )
     try:
-        response = _store(
-            session=session,
-            language=language,
-            answers=answers,
-            idempotency_key=idempotency_key,
-            digest=digest,
-            token=token,
-            end_turn=end,
-        )
+        return _store(submission)
     except BaseException:
         SubmissionClaim.objects.filter(idempotency_key=idempotency_key, token=token).delete()
         raise
-    if not ended:
-        end()
-    return response
 
 
-def _store(
-    *,
-    session: KioskSession,
-    language: str,
-    answers: dict[int, str],
-    idempotency_key: str,
-    digest: str,
-    token: str,
-    end_turn: Callable[[], object],
-) -> Response:
-    """The response, its answers and the session's end in one transaction, which also
-    removes the claim and ends the turn (`end_turn`). A retry of a submit that went
-    through finds the session spent and gets the stored response (or SubmissionConflict for
-    other answers)."""
-    release = _release(idempotency_key, token)
+def _positive(item: Item, option: str | None) -> bool:
+    return bool(option) and option in item.positive
+
+
+@dataclass(frozen=True)
+class _Submission:
+    session_id: int
+    version_id: int
+    language: str
+    rows: list[tuple[int, str, bool]]  # item id, option ("" unanswered), positive
+    idempotency_key: str
+    digest: str
+    token: str
+    turn_key: str | None
+
+
+def _end_turn(turn_key: str | None) -> None:
+    if turn_key is not None:
+        Session.objects.filter(session_key=turn_key).delete()
+
+
+def _store(submission: _Submission) -> Response:
+    """The response, its answers, the code spent, the claim removed and the turn ended, in
+    one transaction. A retry of a submit that went through finds the session spent and gets
+    the stored response (or SubmissionConflict for other answers)."""
+    now = timezone.now()
     try:
-        with transaction.atomic():
-            now = timezone.now()
-            # Check, lock and spend the code in one statement: no other submit of this
-            # session gets past here until we commit, and then it finds the code spent.
-            spent = KioskSession.objects.filter(
-                pk=session.pk,
-                submitted_at__isnull=True,
-                cancelled_at__isnull=True,
-                expires_at__gt=now,
-            ).update(submitted_at=now)
-            if not spent:
-                existing = _stored(idempotency_key, session.pk, digest)
-                if existing is None:
-                    raise ScreeningError(_("This code can no longer be used."))
-                release.delete()
-                return existing
-            screening = session.screening
-            items = items_by_number(screening.version_id)
-            unknown = [n for n in answers if n not in items]
-            if unknown or any(v and v not in items[n].options for n, v in answers.items()):
-                raise ScreeningError(_("An answer does not belong to the questionnaire."))
-            response = Response.objects.create(
-                session=session,
-                screening=screening,
-                unit_id=screening.unit_id,
-                guardian_id=session.guardian_id,
-                version_id=screening.version_id,
-                language=language,
-                submitted_at=now,
-                idempotency_key=idempotency_key,
-                content_hash=digest,
-            )
-            Answer.objects.bulk_create(
-                Answer(
-                    response=response,
-                    item=item,
-                    option=answers.get(number) or "",
-                    positive=bool(answers.get(number)) and answers[number] in item.positive,
-                )
-                for number, item in items.items()
-            )
-            release.delete()
-            end_turn()
+        if connection.vendor == "postgresql":
+            response = _store_in_one_statement(submission, now)
+        else:
+            response = _store_in_steps(submission, now)
     except IntegrityError:
         # The key is stored already: by a request that took over our claim as stale and won
         # the race (hand back what it stored), or by another session (a conflict).
-        existing = _stored(idempotency_key, session.pk, digest)
-        if existing is None:
-            raise
-        release.delete()
-        return existing
-    session.submitted_at = now
+        response = None
+    if response is not None:
+        return response
+    existing = _stored(submission.idempotency_key, submission.session_id, submission.digest)
+    if existing is None:
+        raise ScreeningError(_("This code can no longer be used."))
+    _release(submission.idempotency_key, submission.token).delete()
+    _end_turn(submission.turn_key)
+    return existing
+
+
+def _store_in_one_statement(submission: _Submission, now: datetime.datetime) -> Response | None:
+    """PostgreSQL: all of `_store_in_steps` in one statement (`submission_sql.STORE`), so one
+    round trip and one commit. The submit is what every guardian makes; as a dozen ORM
+    statements its time went mostly into compiling them. Nothing is written unless the
+    code is still open: then the stored response, else None."""
+    rows = submission.rows
+    params = {
+        "session": submission.session_id,
+        "version": submission.version_id,
+        "now": now,
+        "language": submission.language,
+        "key": submission.idempotency_key,
+        "digest": submission.digest,
+        "token": submission.token,
+        "stale": now - STALE_CLAIMS,
+        "items": [item_id for item_id, _option, _positive in rows],
+        "options": [option for _item_id, option, _positive in rows],
+        "positive": [positive for _item_id, _option, positive in rows],
+        "turn": submission.turn_key or "",
+    }
+    # Inside a caller's transaction, a savepoint keeps a refused statement from ending it.
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(submission_sql.STORE, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Response.from_db(connection.alias, submission_sql.STORE_RETURNS, row)
+
+
+def _store_in_steps(submission: _Submission, now: datetime.datetime) -> Response | None:
+    """What `_store_in_one_statement` does, as ORM statements in one transaction (SQLite)."""
+    with transaction.atomic():
+        # Check, lock and spend the code in one statement: no other submit of this session
+        # gets past here until we commit, and then it finds the code spent.
+        spent = KioskSession.objects.filter(
+            pk=submission.session_id,
+            submitted_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=now,
+            screening__version_id=submission.version_id,
+        ).update(submitted_at=now)
+        if not spent:
+            return None
+        session = KioskSession.objects.select_related("screening").get(pk=submission.session_id)
+        response = Response.objects.create(
+            session=session,
+            screening=session.screening,
+            unit_id=session.screening.unit_id,
+            guardian_id=session.guardian_id,
+            version_id=submission.version_id,
+            language=submission.language,
+            submitted_at=now,
+            idempotency_key=submission.idempotency_key,
+            content_hash=submission.digest,
+        )
+        Answer.objects.bulk_create(
+            Answer(response=response, item_id=item_id, option=option, positive=positive)
+            for item_id, option, positive in submission.rows
+        )
+        _release(submission.idempotency_key, submission.token).delete()
+        _end_turn(submission.turn_key)
     return response
 
 
