@@ -326,20 +326,39 @@ def sample_memory(server: Server, stop: threading.Event, samples: list[float]) -
 # --- The figures ------------------------------------------------------------------------------
 
 
-def kiosk_ratio(world_file: Path, count: int) -> None:
+KIOSK_ROUNDS = 3  # bare INSERTs and submissions alternate, so a drift in the machine hits both
+
+
+def kiosk_ratio(world_files: list[Path], count: int) -> None:
+    """The ratio of each round (as many INSERTs, then as many submissions), and their median:
+    one round takes a few seconds, short enough for the machine's speed to move within it."""
     users = 8
-    insert = throughput(locust("insert", world_file, users, 120, requests=count))
-    kiosk = throughput(locust("kiosk", world_file, users, 120))
-    ratio = kiosk["per_second"] / insert["per_second"] if insert["per_second"] else 0.0
+    rounds = []
+    for world_file in world_files:
+        insert = throughput(locust("insert", world_file, users, 120, requests=count))
+        kiosk = throughput(locust("kiosk", world_file, users, 120))
+        ratio = kiosk["per_second"] / insert["per_second"] if insert["per_second"] else 0.0
+        rounds.append({"kiosk": kiosk, "baseline_insert": insert, "ratio": round(ratio, 3)})
+        log(f"round {len(rounds)}: {kiosk['per_second']}/s vs {insert['per_second']}/s")
+    middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    ratio = middle["ratio"]
     write(
         "kiosk-submission",
         {
             "figure": "Kiosk submission end to end vs a bare one-INSERT view (throughput)",
             "goal": ">= 0.7",
-            "ratio": round(ratio, 3),
+            "ratio": ratio,
             "pass": ratio >= 0.7,
-            "raw": {"kiosk": kiosk, "baseline_insert": insert, "concurrent_users": users},
-            "summary": f"{kiosk['per_second']}/s vs {insert['per_second']}/s = {ratio:.2f}",
+            "raw": {
+                "kiosk": middle["kiosk"],
+                "baseline_insert": middle["baseline_insert"],
+                "concurrent_users": users,
+                "rounds": rounds,
+            },
+            "summary": f"median of {len(rounds)} alternating rounds:"
+            f" {middle['kiosk']['per_second']}/s vs {middle['baseline_insert']['per_second']}/s"
+            f" = {ratio:.2f}"
+            f" (rounds {', '.join(str(r['ratio']) for r in rounds)})",
         },
     )
 
@@ -446,12 +465,16 @@ def scale_figure(small: dict[str, Any], large: dict[str, Any] | None, why: str) 
 def kiosk_figure(count: int) -> None:
     """(a) kiosk submission vs the bare INSERT, on the 20k copy."""
     log("preparing users, sessions and kiosk turns")
-    world = prepare(RUN_DB, "world", "--kiosk", str(count))
-    world_file = WORK / "world-kiosk.json"
-    world_file.write_text(json.dumps(world))
+    world = prepare(RUN_DB, "world", "--kiosk", str(count * KIOSK_ROUNDS))
+    turns, per_round = world["kiosk"], len(world["kiosk"]) // KIOSK_ROUNDS
+    world_files = []
+    for n in range(KIOSK_ROUNDS):
+        world_file = WORK / f"world-kiosk-{n}.json"
+        world_file.write_text(json.dumps({**world, "kiosk": turns[n::KIOSK_ROUNDS][:per_round]}))
+        world_files.append(world_file)
     with Server(RUN_DB):
-        log(f"kiosk ratio: {len(world['kiosk'])} submissions vs as many INSERTs")
-        kiosk_ratio(world_file, len(world["kiosk"]))
+        log(f"kiosk ratio: {KIOSK_ROUNDS} rounds of {per_round} submissions vs as many INSERTs")
+        kiosk_ratio(world_files, per_round)
 
 
 def audit_figure() -> None:
@@ -595,7 +618,7 @@ def scale(large: dict[str, Any], seconds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=300, help="load test seconds")
-    parser.add_argument("--kiosk", type=int, default=600, help="submissions in the ratio")
+    parser.add_argument("--kiosk", type=int, default=600, help="submissions a round (kiosk)")
     parser.add_argument("--pages-seconds", type=int, default=20, help="per round")
     parser.add_argument("--small", default=SMALL)
     parser.add_argument("--small-children", type=int, default=SMALL_N)
