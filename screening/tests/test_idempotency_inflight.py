@@ -272,3 +272,38 @@ def test_a_submit_that_fails_while_storing_keeps_the_turn_and_the_retry_stores_o
     assert Response.objects.get().idempotency_key == key
     assert not Session.objects.filter(session_key=session_key).exists()
     assert tablet.client.cookies[settings.SESSION_COOKIE_NAME].value == ""  # dropped
+
+
+@pytest.mark.parametrize("ended", ["cancelled", "expired"])
+def test_a_code_ended_while_the_guardian_reviews_stores_nothing(session, ended):
+    """The submit no longer reads the kiosk session first: the statement that spends the
+    code checks it is still open, so a code the nurse cancelled, or one whose answering time
+    ran out, on the review page gets the code entry and nothing is written."""
+    tablet, key = _reviewed(session)
+    if ended == "cancelled":
+        KioskSession.objects.update(cancelled_at=timezone.now())
+    else:
+        KioskSession.objects.update(expires_at=timezone.now())
+    answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 200
+    assert 'name="code"' in answer.content.decode()
+    assert not Response.objects.exists() and not Answer.objects.exists()
+    assert not SubmissionClaim.objects.exists()
+    assert KioskSession.objects.get().submitted_at is None
+    assert KIOSK not in tablet.client.session
+
+
+def test_a_turn_begun_before_turns_kept_their_version_is_stored_once(session):
+    """A turn's Django session keeps its questionnaire version (`Turn.save`); one begun by
+    the code before that (a deploy while guardians answer) finds it from its kiosk session."""
+    tablet, key = _reviewed(session)
+    stored = tablet.client.session
+    turn = stored[KIOSK]
+    version = turn.pop("version")
+    stored[KIOSK] = turn
+    stored.save()
+    answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 302 and f"version={version}" in answer.url
+    response = Response.objects.get()
+    assert response.version_id == version and response.idempotency_key == key
+    assert Answer.objects.filter(response=response).count() == 2
