@@ -398,6 +398,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     if language is None or not posted or posted != state.get("key"):
         return redirect("kiosk:review")
     version_id = state.get("version") or _version_of(state["session"])
+    if version_id is None:  # its kiosk session is gone
+        request.session.flush()
+        return _code_page(request, error="code_invalid")
     try:
         answers_submit(
             session_id=state["session"],
@@ -433,8 +436,9 @@ def _version_of(session_id: int) -> int | None:
 
 
 def _submit_message(
-    request: HttpRequest, version_id: int | None, language: str, message: str, status: int
+    request: HttpRequest, version_id: int, language: str, message: str, status: int
 ) -> HttpResponse:
+    """A submit's "being sent" or "could not be sent", in the questionnaire's own words."""
     version = QuestionnaireVersion.objects.filter(pk=version_id).first()
     texts = Texts(version, language)
     return _render(

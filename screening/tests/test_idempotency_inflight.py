@@ -307,3 +307,17 @@ def test_a_turn_begun_before_turns_kept_their_version_is_stored_once(session):
     response = Response.objects.get()
     assert response.version_id == version and response.idempotency_key == key
     assert Answer.objects.filter(response=response).count() == 2
+
+
+def test_a_turn_without_a_version_whose_kiosk_session_is_gone_gets_the_code_entry(session):
+    tablet, key = _reviewed(session)
+    stored = tablet.client.session
+    turn = stored[KIOSK]
+    del turn["version"]
+    turn["session"] = KioskSession.objects.get().pk + 1000
+    stored[KIOSK] = turn
+    stored.save()
+    answer = tablet.post(reverse("kiosk:submit"), {"key": key})
+    assert answer.status_code == 200 and 'name="code"' in answer.content.decode()
+    assert not Response.objects.exists() and not SubmissionClaim.objects.exists()
+    assert KIOSK not in tablet.client.session
