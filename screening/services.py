@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -27,6 +26,7 @@ from consent.services import custodial_guardians
 from directory.models import Organisation, Service
 from families.models import Child, Guardian
 from samverkan.db import commit_without_waiting
+from samverkan.sessions import SessionStore
 
 from . import submission_sql
 from .items import items_by_number
@@ -383,7 +383,7 @@ class _Submission:
 
 def _end_turn(turn_key: str | None) -> None:
     if turn_key is not None:
-        Session.objects.filter(session_key=turn_key).delete()
+        SessionStore().delete(turn_key)
 
 
 def _store(submission: _Submission) -> Response:

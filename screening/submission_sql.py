@@ -20,12 +20,26 @@ ON CONFLICT ("idempotency_key") DO NOTHING
 RETURNING "id"
 """
 
+# The columns STORE returns (the stored response's), in order (`Response.from_db`).
+STORE_RETURNS = [
+    "id",
+    "session_id",
+    "screening_id",
+    "unit_id",
+    "guardian_id",
+    "version_id",
+    "language",
+    "submitted_at",
+    "idempotency_key",
+    "content_hash",
+]
+
 # The code checked, locked and spent (still open, of the version the answers were checked
 # against); the response and its answers; our claim removed with any a dead process left
 # (`services.STALE_CLAIMS`); and the guardian's Django session ended. All or nothing: a
 # response's key already stored fails the whole statement (IntegrityError). Only a spent
 # code writes anything: no row back means the code was not open.
-STORE = """
+STORE = f"""
 WITH spent AS (
     UPDATE "screening_kiosksession" AS k SET "submitted_at" = %(now)s
     FROM "screening_screening" AS s
@@ -39,8 +53,7 @@ WITH spent AS (
     SELECT "id", "screening_id", "unit_id", "guardian_id", "version_id",
         %(language)s, %(now)s, %(key)s, %(digest)s
     FROM spent
-    RETURNING "id", "session_id", "screening_id", "unit_id", "guardian_id", "version_id",
-        "language", "submitted_at", "idempotency_key", "content_hash"
+    RETURNING {", ".join(f'"{column}"' for column in STORE_RETURNS)}
 ), answers AS (
     INSERT INTO "screening_answer" ("response_id", "item_id", "option", "positive")
     SELECT response."id", a."item", a."option", a."positive"
@@ -54,17 +67,4 @@ WITH spent AS (
     WHERE "session_key" = %(turn)s AND EXISTS (SELECT FROM response)
 )
 SELECT * FROM response
-"""
-# The columns STORE returns, in order (`Response.from_db`).
-STORE_RETURNS = [
-    "id",
-    "session_id",
-    "screening_id",
-    "unit_id",
-    "guardian_id",
-    "version_id",
-    "language",
-    "submitted_at",
-    "idempotency_key",
-    "content_hash",
-]
+"""  # noqa: S608 (the only value put in is STORE_RETURNS, a constant)
