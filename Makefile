@@ -51,12 +51,10 @@ check: install
 	SAMVERKAN_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 # Benchmarks against PostgreSQL (gunicorn + locust, loopback only): bench/results/*.json and
-# docs/performance.md. Reuses the population databases; BENCH_ARGS=--build-large builds 2M.
+# docs/performance.md. Runs its own PostgreSQL cluster (bench/cluster.py, the settings of
+# docs/postgresql.conf) with its data in var/bench/postgres. Reuses the population
+# databases; BENCH_ARGS=--build-large builds 2M.
 bench: install
-	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
-	  echo "Starting PostgreSQL"; \
-	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; \
-	  for _ in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 	mkdir -p var
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

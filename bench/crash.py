@@ -3,9 +3,10 @@ submissions and consent changes arrive over HTTP; afterwards nothing acknowledge
 
     .venv/bin/python bench/crash.py --db postgres|sqlite [--cycles 5] [--writes 10000]
 
-* PostgreSQL mode runs a private cluster of its own (initdb into a temp dir as the `postgres`
-  OS user, pg_ctl on a free port from 55432, fsync and synchronous_commit on); the machine's
-  shared server is never touched. SQLite mode uses a file in a temp dir.
+* PostgreSQL mode runs a private cluster of its own (`bench/cluster.py`: initdb into a temp
+  dir as the `postgres` OS user, pg_ctl on a free port from 55432, the production settings of
+  `docs/postgresql.conf`, fsync and synchronous_commit on); the machine's shared server is
+  never touched. SQLite mode uses a file in a temp dir.
 * The world (`manage.py bench_world`): children with two guardians, a started screening with
   a one-time code per guardian, a recorded consent per child, logged-in nurse sessions.
 * 2 gunicorn workers on a free loopback port. Client threads drive the kiosk (code, language,
@@ -37,7 +38,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,26 +47,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.cluster import Cluster, free_port, production_settings
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
 CSRF = "BenchCsrfSecretBenchCsrfSecret32"  # 32 letters: an unmasked CSRF secret
 TIMEOUT = 20
 
 
 def log(message: str) -> None:
     print(f"[crash {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port(start: int) -> int:
-    for port in range(start, start + 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def run(cmd: list[str], env: dict[str, str], timeout: float = 900) -> str:
@@ -76,71 +68,6 @@ def run(cmd: list[str], env: dict[str, str], timeout: float = 900) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"{cmd} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-# --- The private PostgreSQL cluster ---------------------------------------------------------
-
-
-class Cluster:
-    def __init__(self, root: Path) -> None:
-        if PG_BIN is None:
-            raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
-        self.data = root / "pgdata"
-        self.sock = root / "pgsock"
-        self.log = root / "postgres.log"
-        self.port = free_port(55432)
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/samverkan"
-
-    def _as_postgres(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603
-            ["runuser", "-u", "postgres", "--", *args],  # noqa: S607
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def init(self) -> None:
-        for path in (self.data.parent, self.sock):
-            path.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.data.parent, "postgres")
-        shutil.chown(self.sock, "postgres")
-        self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-E", "UTF8")
-        self.start()
-        import psycopg
-
-        with psycopg.connect(self.url.replace("/samverkan", "/postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE samverkan")
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=on "
-            "-c synchronous_commit=on -c full_page_writes=on -c max_connections=60"
-        )
-        self._as_postgres(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-            "-w", "-t", "120", "start",
-        )  # fmt: skip
-
-    def postmaster(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
-    def crash(self) -> None:
-        """kill -9 the postmaster and every process of the cluster, as a server crash would."""
-        import psutil
-
-        pid = self.postmaster()
-        children = [p.pid for p in psutil.Process(pid).children(recursive=True)]
-        os.kill(pid, signal.SIGKILL)
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGKILL)
-        for each in [pid, *children]:
-            with contextlib.suppress(psutil.Error):
-                psutil.Process(each).wait(timeout=10)
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
 
 
 # --- The gunicorn server --------------------------------------------------------------------
@@ -643,9 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         if args.db == "postgres":
-            cluster = Cluster(root)
+            cluster = Cluster(root, {**production_settings(), "max_connections": "60"})
             cluster.init()
-            env["DATABASE_URL"] = cluster.url
+            run(["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+                 "-c", "CREATE DATABASE samverkan"], env)  # fmt: skip
+            env["DATABASE_URL"] = cluster.url + "samverkan"
             log(f"private PostgreSQL cluster on port {cluster.port} ({cluster.data})")
         else:
             env["SQLITE_PATH"] = str(root / "crash.sqlite3")

@@ -26,14 +26,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cluster import Cluster, production_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "var" / "bench"
-PG = "postgres://postgres@127.0.0.1:5432/"
 SMALL, LARGE = "samverkan_population_20k", "samverkan_population"
 SMALL_N, LARGE_N = 20_000, 2_000_000
 RUN_DB = "samverkan_bench_run"  # a fresh copy of the 20k population, written to by the bench
+# The bench's own PostgreSQL, with the production settings (its data is kept between runs).
+CLUSTER = Cluster(WORK / "postgres", production_settings())
 
 
 def _free_port() -> int:
@@ -53,8 +58,9 @@ def log(message: str) -> None:
 
 
 def psql(sql: str, db: str = "postgres") -> str:
+    server = ["-h", "127.0.0.1", "-p", str(CLUSTER.port), "-U", "postgres"]
     return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atqc", sql],
+        ["psql", *server, "-d", db, "-Atqc", sql],
         check=True,
         capture_output=True,
         text=True,
@@ -69,7 +75,7 @@ def env_for(db: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": PG + db,
+        "DATABASE_URL": CLUSTER.url + db,
         "SECRET_KEY": SECRET,
         "DEBUG": "0",
         "SAMVERKAN_TESTING": "0",
@@ -131,10 +137,11 @@ def has_generator() -> bool:
 
 def ensure_population(db: str, n: int, build: bool) -> dict[str, Any]:
     """Reuse the database when its number of children matches; else build it (when allowed)."""
+    CLUSTER.ensure()
     found = children(db)
     if found >= n * 0.95:
-        # Brought up to the code's schema, and vacuumed as autovacuum would have done after
-        # a migration that rewrote rows (this machine's server runs without autovacuum).
+        # Brought up to the code's schema, and vacuumed now rather than when autovacuum gets
+        # to a table that a migration rewrote (in the middle of a figure).
         manage(db, "migrate", "--no-input", "-v0")
         psql("VACUUM (ANALYZE)", db)
         # Its writes reach the disk now, not in the background during the first figures
@@ -326,7 +333,7 @@ def sample_memory(server: Server, stop: threading.Event, samples: list[float]) -
 # --- The figures ------------------------------------------------------------------------------
 
 
-KIOSK_ROUNDS = 3  # bare INSERTs and submissions alternate, so a drift in the machine hits both
+KIOSK_ROUNDS = 5  # bare INSERTs and submissions alternate, so a drift in the machine hits both
 
 
 def kiosk_ratio(world_files: list[Path], count: int) -> None:
@@ -618,7 +625,7 @@ def scale(large: dict[str, Any], seconds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=300, help="load test seconds")
-    parser.add_argument("--kiosk", type=int, default=600, help="submissions a round (kiosk)")
+    parser.add_argument("--kiosk", type=int, default=2000, help="submissions a round (kiosk)")
     parser.add_argument("--pages-seconds", type=int, default=20, help="per round")
     parser.add_argument("--small", default=SMALL)
     parser.add_argument("--small-children", type=int, default=SMALL_N)
@@ -635,6 +642,8 @@ def main() -> None:
     args = parser.parse_args()
     ONLY.update(name for name in args.only.split(",") if name)
     WORK.mkdir(parents=True, exist_ok=True)
+    CLUSTER.ensure()
+    log(f"PostgreSQL: the bench's own cluster on port {CLUSTER.port} ({CLUSTER.data})")
     started = time.monotonic()
     if args.only_scale:
         large = ensure_population(args.large, args.large_children, build=args.build_large)
@@ -693,4 +702,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        CLUSTER.stop()  # its data stays for the next run

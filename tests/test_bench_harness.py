@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import Resolver404, resolve
 
 from bench import report
+from bench.cluster import production_settings
 from bench.forms import forms_of
 
 
@@ -27,6 +28,23 @@ def test_no_project_module_imports_the_bench_settings():
         or "bench.urls" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_bench_server_has_the_documented_production_settings_none_of_which_risks_a_commit():
+    """`make bench` measures the configuration docs/postgresql.conf recommends for a region's
+    server. A setting that bought speed with durability would make every figure (and the
+    crash test's "nothing acknowledged is lost") a claim about a server nobody should run."""
+    configured = production_settings()
+    assert configured["shared_buffers"] == "4GB"
+    assert configured["jit"] == "off"
+    for durable in ("fsync", "synchronous_commit", "full_page_writes", "autovacuum"):
+        assert configured.get(durable, "on") == "on", durable
+
+
+def test_a_postgresql_conf_is_read_without_its_comments_and_quotes(tmp_path):
+    conf = tmp_path / "postgresql.conf"
+    conf.write_text("# a comment\n\nshared_buffers = 4GB   # a quarter\nlog_line_prefix = '%m '\n")
+    assert production_settings(conf) == {"shared_buffers": "4GB", "log_line_prefix": "%m "}
 
 
 def test_the_report_shows_each_result_with_its_goal_and_whether_it_was_met(tmp_path):
