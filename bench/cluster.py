@@ -21,8 +21,13 @@ PRODUCTION_SETTINGS = Path(__file__).resolve().parents[1] / "docs" / "postgresql
 
 
 def free_port(start: int) -> int:
+    """The first port from `start` that a server could listen on. A port whose last
+    connections are still closing (TIME_WAIT) counts as free, as it does for PostgreSQL and
+    gunicorn (both bind with SO_REUSEADDR): a cluster stopped and started again keeps its
+    port."""
     for port in range(start, start + 200):
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
