@@ -59,4 +59,7 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
+	@# The bench's PostgreSQL cluster keeps its data in var/: stopped before it goes.
+	-@[ -f var/bench/postgres/pgdata/postmaster.pid ] && $(BIN)/python -c \
+	  "import sys; sys.path.insert(0, '.'); from bench.run import CLUSTER; CLUSTER.stop()"
 	rm -rf $(VENV) var staticfiles
