@@ -65,6 +65,16 @@ class Cluster:
         """The server's address, to which a database name is appended."""
         return f"postgres://postgres@127.0.0.1:{self.port}/"
 
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        """One statement through psql (CREATE DATABASE cannot run in a transaction block)."""
+        server = ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db]
+        return subprocess.run(  # noqa: S603
+            ["psql", *server, "-Atqc", sql],  # noqa: S607
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
     def _as_postgres(self, *args: str) -> None:
         subprocess.run(  # noqa: S603
             ["runuser", "-u", "postgres", "--", *args],  # noqa: S607
@@ -95,8 +105,7 @@ class Cluster:
         if not (self.data / "PG_VERSION").exists():
             self.init()
         elif self._running_port() is None:
-            (self.data / "postmaster.pid").unlink(missing_ok=True)  # left by a crash
-            self.start()
+            self.start()  # a pid file left by a crash is PostgreSQL's to clear
 
     def start(self) -> None:
         options = [f"-p {self.port}", f"-k {self.sock}", "-c listen_addresses=127.0.0.1"]

@@ -572,8 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.db == "postgres":
             cluster = Cluster(root, {**production_settings(), "max_connections": "60"})
             cluster.init()
-            run(["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-                 "-c", "CREATE DATABASE samverkan"], env)  # fmt: skip
+            cluster.psql("CREATE DATABASE samverkan")
             env["DATABASE_URL"] = cluster.url + "samverkan"
             log(f"private PostgreSQL cluster on port {cluster.port} ({cluster.data})")
         else:

@@ -1,4 +1,4 @@
-# ruff: noqa: S603, S607, S608 -- runs our own tools with our own arguments, on loopback
+# ruff: noqa: S603, S608 -- runs our own tools with our own arguments, on loopback
 """`make bench`: the benchmark suite against PostgreSQL, gunicorn and locust, on loopback only.
 
     .venv/bin/python bench/run.py [--duration 300] [--skip-large]
@@ -57,18 +57,8 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def psql(sql: str, db: str = "postgres") -> str:
-    server = ["-h", "127.0.0.1", "-p", str(CLUSTER.port), "-U", "postgres"]
-    return subprocess.run(
-        ["psql", *server, "-d", db, "-Atqc", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def db_exists(name: str) -> bool:
-    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+    return CLUSTER.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
 
 
 def env_for(db: str) -> dict[str, str]:
@@ -126,7 +116,7 @@ def children(db: str) -> int:
     if not db_exists(db):
         return -1
     try:
-        return int(psql("SELECT count(*) FROM families_child", db))
+        return int(CLUSTER.psql("SELECT count(*) FROM families_child", db))
     except subprocess.CalledProcessError:
         return -1
 
@@ -143,18 +133,18 @@ def ensure_population(db: str, n: int, build: bool) -> dict[str, Any]:
         # Brought up to the code's schema, and vacuumed now rather than when autovacuum gets
         # to a table that a migration rewrote (in the middle of a figure).
         manage(db, "migrate", "--no-input", "-v0")
-        psql("VACUUM (ANALYZE)", db)
+        CLUSTER.psql("VACUUM (ANALYZE)", db)
         # Its writes reach the disk now, not in the background during the first figures
         # (they doubled the commit times of the audit figure once).
-        psql("CHECKPOINT", db)
+        CLUSTER.psql("CHECKPOINT", db)
         return {"database": db, "children": found, "reused": True}
     if not build:
         return {"database": db, "children": found, "reused": False, "missing": True}
     log(f"building {db} with {n} children (this run only: later runs reuse it)")
     started = time.monotonic()
     if db_exists(db):
-        psql(f'DROP DATABASE "{db}" WITH (FORCE)')
-    psql(f'CREATE DATABASE "{db}"')
+        CLUSTER.psql(f'DROP DATABASE "{db}" WITH (FORCE)')
+    CLUSTER.psql(f'CREATE DATABASE "{db}"')
     manage(db, "migrate", "--no-input", "-v0")
     if has_generator():
         manage(db, "generate_population", "--children", str(n))
@@ -173,8 +163,8 @@ def ensure_population(db: str, n: int, build: bool) -> dict[str, Any]:
 
 def fresh_copy(template: str, db: str) -> None:
     if db_exists(db):
-        psql(f'DROP DATABASE "{db}" WITH (FORCE)')
-    psql(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+        CLUSTER.psql(f'DROP DATABASE "{db}" WITH (FORCE)')
+    CLUSTER.psql(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
 
 
 class Server:
