@@ -186,11 +186,20 @@ class Child(Person):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="child_name_idx"),
             # A unit's children (the access policy, worklists) and a region's children by
-            # BVC unit and age window (statistics). The ids are in the index so that these
-            # are read from the index alone: a unit's children lie on a thousand different
-            # table pages in a country of two million, on a few index pages here.
-            models.Index(fields=["bvc_unit", "birth_date", "id"], name="child_unit_birth_idx"),
-            models.Index(fields=["school_unit", "id"], name="child_school_idx"),
+            # BVC unit and age window (statistics). The ids and the names (the start page's
+            # order) are in the index so that these are read from the index alone: a unit's
+            # children lie on a thousand different table pages in a country of two million,
+            # on a few index pages here.
+            models.Index(
+                fields=["bvc_unit", "birth_date", "id"],
+                include=["last_name", "first_name"],
+                name="child_unit_named_idx",
+            ),
+            models.Index(
+                fields=["school_unit", "id"],
+                include=["last_name", "first_name"],
+                name="child_school_named_idx",
+            ),
         ]
 
     def clean(self) -> None:

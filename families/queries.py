@@ -59,17 +59,20 @@ def child_for_request(
 
 
 class _Counted:
-    """Ids in list order for the paginator, counted by `counted`: the same number by a
-    cheaper query."""
+    """Ids in list order for the paginator (`rows` of `values("pk", ...)`), counted by
+    `counted`: the same number by a cheaper query."""
 
-    def __init__(self, ids: Any, counted: Any) -> None:
-        self.ids, self.counted = ids, counted
+    def __init__(self, rows: Any, counted: Any) -> None:
+        self.rows, self.counted = rows, counted
 
     def count(self) -> int:
         return int(self.counted.count())
 
     def __getitem__(self, index: slice) -> list[int]:
-        return list(self.ids[index])
+        return [row["pk"] for row in self.rows[index]]
+
+
+NAME_ORDER = ("last_name", "first_name", "pk")
 
 
 def child_list_page(
@@ -78,10 +81,17 @@ def child_list_page(
     """One page of the start page's list of `children` (visible to `user`, maybe searched),
     by name. The page's ids come first, then those children with their units: the joins run
     for the rows shown, not for every child of the user's units (1,400 in a large BVC).
-    With `everything` (no search), the count reads only the policy's ids."""
-    ids = children.order_by("last_name", "first_name", "pk").values_list("pk", flat=True)
-    counted = policy.visible_child_ids(user) if everything else ids
-    page = Paginator(_Counted(ids, counted), settings.CHILD_LIST_PAGE_SIZE).get_page(number)
+
+    With `everything` (no search) the order is taken from the policy's own rows, which
+    carry the names (`visible_child_ids(columns=...)`), and the count from its ids: neither
+    reads the children's rows."""
+    if everything:
+        rows = policy.visible_child_ids(user, columns=NAME_ORDER[:2]).order_by(*NAME_ORDER)
+        listed = _Counted(rows, policy.visible_child_ids(user))
+    else:
+        ordered = children.order_by(*NAME_ORDER).values("pk")
+        listed = _Counted(ordered, ordered)
+    page = Paginator(listed, settings.CHILD_LIST_PAGE_SIZE).get_page(number)
     shown = list(page.object_list)
     found = Child.objects.select_related("bvc_unit", "school_unit").in_bulk(shown)
     page.object_list = [found[pk] for pk in shown if pk in found]

@@ -120,12 +120,17 @@ def test_access_is_never_granted_without_a_current_own_unit_membership(
             )
             for b, s in children
         ]
+        names = {kid.pk: kid.last_name for kid in kids}
         for user in users:
             visible = set(Child.objects.visible_to(user).values_list("pk", flat=True))
             # The ids behind the queryset, which also count the list: each child once, even
             # when reached by both its BVC and its school.
             ids = policy.visible_child_ids(user)
             assert {row["pk"] for row in ids} == visible and ids.count() == len(visible)
+            # With the names the start page sorts by: the same children, each once.
+            named = list(policy.visible_child_ids(user, columns=("last_name", "first_name")))
+            assert sorted(row["pk"] for row in named) == sorted(visible)
+            assert all(row["last_name"] == names[row["pk"]] for row in named)
             # Asked about a few children only (as a page that names them asks): the same
             # answer for each of them, and nothing about any other child.
             among = [kids[i].pk for i in asked if i < len(kids)] + [0]  # 0: no such child

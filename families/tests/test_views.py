@@ -229,3 +229,30 @@ def test_the_list_counts_each_child_once_and_pages_in_name_order_with_units(
     )
     second = client.get(reverse("families:child_list"), {"sida": 2}).context["page"]
     assert [c.pk for c in second.object_list] == [later.pk]
+
+
+def test_the_list_sorts_children_of_every_rule_together_by_name(cast, as_user, settings):
+    """The social services' list holds children reached by a report to the unit, by a
+    consent and by the unit itself; their names come by different ways (the child's row or
+    the unit's index) and still sort as one list: last name, first name, then id."""
+    from cases.models import ReportOfConcern
+    from consent.policy import Purpose
+
+    settings.CHILD_LIST_PAGE_SIZE = 3
+    reported = factories.child(bvc=cast.bvc, last_name="Berg", first_name="Ada")
+    ReportOfConcern.objects.create(
+        child=reported, reporter=cast.nurse, reporter_unit=cast.bvc, to_unit=cast.social, what="x"
+    )
+    consented = factories.child(bvc=cast.bvc, last_name="Berg", first_name="Alva")
+    factories.guardian_of(consented)
+    factories.consent(consented, cast.nurse, Purpose.CARE, sectors=[cast.social.sector])
+    own = factories.child(bvc=cast.social, last_name="Almgren")
+    twin = factories.child(bvc=cast.social, last_name="Berg", first_name="Alva")
+    factories.child(bvc=cast.bvc, last_name="Aaberg")  # the BVC's only: never listed
+
+    client = as_user(cast.family_therapist)
+    first = client.get(reverse("families:child_list")).context["page"]
+    second = client.get(reverse("families:child_list"), {"sida": 2}).context["page"]
+    assert first.paginator.count == 4
+    listed = [c.pk for c in [*first.object_list, *second.object_list]]
+    assert listed == [own.pk, reported.pk, *sorted([consented.pk, twin.pk])]
