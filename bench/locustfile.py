@@ -2,7 +2,8 @@
 
 - `insert`: the bare baseline view, one POST per request, as fast as possible.
 - `kiosk`: one kiosk submission per request (a prepared, open turn each), as fast as possible.
-- `pages`: a BVC nurse's worklist, start page and "To do" page, a team's meeting page.
+- `pages`: a BVC nurse's worklist, start page and "To do" page, a team's meeting page, at
+  two population sizes (two servers) in turn.
 - `mix`: the load test: nurses screening (start a screening, a guardian answers at the
   kiosk), coordinators running meetings (meeting pages, minutes), SIP editing (open a plan,
   save a version) and statistics, with think times.
@@ -196,22 +197,35 @@ class KioskSubmitUser(BenchUser):
 # --- Pages at two population sizes ----------------------------------------------------------
 
 
+MEASURED = {"worklist", "child_list", "todo", "meeting"}
+
+
 class PagesUser(BenchUser):
+    """The same person's pages at every population size in turn (WORLD["sizes"]: a server
+    and the same kind of nurse or coordinator each), so that both sizes are measured at the
+    same moments. Which size comes first alternates. Named "<page>@<size's position>"."""
+
     wait_time = constant(0)
 
     def on_start(self) -> None:
         super().on_start()
-        people = [*WORLD["nurses"][:1], *WORLD["coordinators"][:1]]
         n = next(COUNTERS["nurse"])
-        self.person = people[n % len(people)]
-        self.session = self.person["session"]
+        self.people = [
+            [*size["nurses"][:1], *size["coordinators"][:1]][n % 2] for size in WORLD["sizes"]
+        ]
+        self.turn = itertools.count()
 
     @task
     def pages(self) -> None:
-        for name, url in self.person["pages"].items():
-            if name in {"worklist", "child_list", "todo", "meeting"}:
-                self.session = self.person["session"]
-                self.get(url, name)
+        for name in self.people[0]["pages"]:
+            if name not in MEASURED or any(name not in p["pages"] for p in self.people):
+                continue
+            order = list(enumerate(zip(self.people, WORLD["sizes"], strict=True)))
+            if next(self.turn) % 2:
+                order.reverse()
+            for position, (person, size) in order:
+                self.session = person["session"]
+                self.get(size["url"] + person["pages"][name], f"{name}@{position}")
 
 
 # --- The load test ---------------------------------------------------------------------------

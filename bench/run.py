@@ -170,9 +170,13 @@ def fresh_copy(template: str, db: str) -> None:
 class Server:
     """gunicorn with the production WSGI app and `workers` processes, on loopback."""
 
-    def __init__(self, db: str, workers: int = 2) -> None:
-        self.db, self.workers = db, workers
+    def __init__(self, db: str, workers: int = 2, port: int = PORT) -> None:
+        self.db, self.workers, self.port = db, workers, port
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
         self.proc = subprocess.Popen(
@@ -180,7 +184,7 @@ class Server:
                 str(BIN / "gunicorn"),
                 "samverkan.wsgi",
                 "--bind",
-                f"127.0.0.1:{PORT}",
+                f"127.0.0.1:{self.port}",
                 "--workers",
                 str(self.workers),
                 "--worker-class",
@@ -198,8 +202,8 @@ class Server:
         )
         for _ in range(120):
             try:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{PORT}/healthz", headers={"X-Forwarded-Proto": "https"}
+                request = urllib.request.Request(  # noqa: S310 (our own http URL)
+                    f"{self.url}/healthz", headers={"X-Forwarded-Proto": "https"}
                 )
                 if urllib.request.urlopen(request, timeout=2).status == 200:  # noqa: S310
                     return self
@@ -360,23 +364,22 @@ def kiosk_ratio(world_files: list[Path], count: int) -> None:
     )
 
 
-PAGE_ROUNDS = 3  # small and large alternate, so a change in the machine's load hits both
-
-
 def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
-    """The same pages on each database, measured in PAGE_ROUNDS alternating rounds of
-    `seconds` each (one round after the other would give the later database whatever the
-    machine was doing then)."""
+    """The same pages on each database, measured together for `seconds`: one server per
+    database, and each simulated user asks for each page at every size in turn (which size
+    first alternates). Whatever the machine does meanwhile hits the sizes alike, request by
+    request. (Rounds of 20 s, one size after the other, were not enough: this virtual
+    machine ran one such round at half speed, and that round's size lost.)"""
     worlds, queries = [], []
     for db in dbs:
         # The first database's nurse has a unit of the median size; the others get a unit
         # of the same size (in a larger country), so the pages differ only by the population.
-        first = worlds[0][0]["nurses"] if worlds else []
+        first = worlds[0]["nurses"] if worlds else []
         same_size = ["--unit-size", str(first[0]["unit_children"])] if first else []
         if first:  # whose pages show as much (a "To do" of as many cases and plans)
             same_size += ["--nurse-like", json.dumps(first[0]["page_bytes"])]
         # and a meeting like the first database's (open or closed, agenda, team).
-        chair = worlds[0][0]["coordinators"] if worlds else []
+        chair = worlds[0]["coordinators"] if worlds else []
         if chair:
             same_size += ["--meeting-like", json.dumps(chair[0]["meeting_like"])]
         world = prepare(
@@ -393,24 +396,36 @@ def pages_at(dbs: list[str], seconds: int) -> list[dict[str, Any]]:
         )
         world_file = WORK / f"world-pages-{db}.json"
         world_file.write_text(json.dumps(world))
-        worlds.append((world, world_file))
+        worlds.append(world)
         queries.append(prepare(db, "queries", "--world", str(world_file)))
-    records: list[list[list[Any]]] = [[] for _ in dbs]
-    for round_number in range(PAGE_ROUNDS):
-        for i, db in enumerate(dbs):
-            log(f"pages on {db}, round {round_number + 1} of {PAGE_ROUNDS}")
-            with Server(db):
-                records[i] += locust("pages", worlds[i][1], 2, seconds)
+    with contextlib.ExitStack() as running:
+        servers = [
+            running.enter_context(Server(db, port=PORT if n == 0 else _free_port()))
+            for n, db in enumerate(dbs)
+        ]
+        sizes = [
+            {"url": server.url, "nurses": world["nurses"], "coordinators": world["coordinators"]}
+            for world, server in zip(worlds, servers, strict=True)
+        ]
+        together = WORK / "world-pages.json"
+        together.write_text(json.dumps({**worlds[0], "sizes": sizes}))
+        log(f"pages on {' and '.join(dbs)}, interleaved, {seconds} s")
+        records = locust("pages", together, 2, seconds)
+    # The locustfile names each request "<page>@<size's position>".
+    found: list[list[list[Any]]] = [[] for _ in dbs]
+    for name, *rest in records:
+        page, _, position = name.rpartition("@")
+        found[int(position)].append([page, *rest])
     return [
         {
             "children": world["children"],
             "nurse_unit_children": world["nurses"][0]["unit_children"] if world["nurses"] else None,
-            "rounds": PAGE_ROUNDS,
-            "seconds_per_round": seconds,
-            "pages": per_page(found),
+            "interleaved": True,
+            "seconds": seconds,
+            "pages": per_page(records_of_size),
             "queries": counted,
         }
-        for (world, _file), counted, found in zip(worlds, queries, records, strict=True)
+        for world, counted, records_of_size in zip(worlds, queries, found, strict=True)
     ]
 
 
@@ -616,7 +631,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=300, help="load test seconds")
     parser.add_argument("--kiosk", type=int, default=2000, help="submissions a round (kiosk)")
-    parser.add_argument("--pages-seconds", type=int, default=20, help="per round")
+    parser.add_argument(
+        "--pages-seconds", type=int, default=120, help="pages at both sizes, interleaved"
+    )
     parser.add_argument("--small", default=SMALL)
     parser.add_argument("--small-children", type=int, default=SMALL_N)
     parser.add_argument("--large", default=LARGE, help="the large population's database")
