@@ -227,6 +227,12 @@ class PagesUser(BenchUser):
                 self.session = person["session"]
                 self.get(size["url"] + person["pages"][name], f"{name}@{position}")
 
+    def _headers(self) -> dict[str, str]:
+        # A new connection for each request: a kept-alive one stays with the worker that
+        # took it, and whether the two users share a worker (and its interpreter lock) at
+        # one size and not at the other decided more than the population did.
+        return {**super()._headers(), "Connection": "close"}
+
 
 # --- The load test ---------------------------------------------------------------------------
 

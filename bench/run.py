@@ -330,17 +330,45 @@ def sample_memory(server: Server, stop: threading.Event, samples: list[float]) -
 KIOSK_ROUNDS = 5  # bare INSERTs and submissions alternate, so a drift in the machine hits both
 
 
-def kiosk_ratio(world_files: list[Path], count: int) -> None:
+def worker_cpu(server: Server) -> list[float]:
+    """CPU seconds used so far by each of the server's workers."""
+    import psutil
+
+    used = []
+    for pid in server.worker_pids():
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            used.append(times.user + times.system)
+    return used
+
+
+def measured_throughput(
+    server: Server, mode: str, world_file: Path, users: int, requests: int = 0
+) -> dict[str, Any]:
+    """Requests a second of one locust run, and each worker's share of the CPU the workers
+    used meanwhile, largest first: how the users' kept-alive connections fell to workers."""
+    before = worker_cpu(server)
+    result = throughput(locust(mode, world_file, users, 120, requests=requests))
+    used = [after - first for after, first in zip(worker_cpu(server), before, strict=False)]
+    total = sum(used) or 1.0
+    result["worker_cpu_shares"] = sorted((round(u / total, 2) for u in used), reverse=True)
+    return result
+
+
+def kiosk_ratio(server: Server, world_files: list[Path], count: int) -> None:
     """The ratio of each round (as many INSERTs, then as many submissions), and their median:
     one round takes a few seconds, short enough for the machine's speed to move within it."""
     users = 8
     rounds = []
     for world_file in world_files:
-        insert = throughput(locust("insert", world_file, users, 120, requests=count))
-        kiosk = throughput(locust("kiosk", world_file, users, 120))
+        insert = measured_throughput(server, "insert", world_file, users, requests=count)
+        kiosk = measured_throughput(server, "kiosk", world_file, users)
         ratio = kiosk["per_second"] / insert["per_second"] if insert["per_second"] else 0.0
         rounds.append({"kiosk": kiosk, "baseline_insert": insert, "ratio": round(ratio, 3)})
-        log(f"round {len(rounds)}: {kiosk['per_second']}/s vs {insert['per_second']}/s")
+        log(
+            f"round {len(rounds)}: {kiosk['per_second']}/s vs {insert['per_second']}/s"
+            f" (workers' CPU: {kiosk['worker_cpu_shares']} and {insert['worker_cpu_shares']})"
+        )
     middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     ratio = middle["ratio"]
     write(
@@ -484,9 +512,9 @@ def kiosk_figure(count: int) -> None:
         world_file = WORK / f"world-kiosk-{n}.json"
         world_file.write_text(json.dumps({**world, "kiosk": turns[n::KIOSK_ROUNDS][:per_round]}))
         world_files.append(world_file)
-    with Server(RUN_DB):
+    with Server(RUN_DB) as server:
         log(f"kiosk ratio: {KIOSK_ROUNDS} rounds of {per_round} submissions vs as many INSERTs")
-        kiosk_ratio(world_files, per_round)
+        kiosk_ratio(server, world_files, per_round)
 
 
 def audit_figure() -> None:
