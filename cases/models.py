@@ -124,6 +124,7 @@ class Concern(models.Model):
         null=True,
         blank=True,
         related_name="families_to_contact",
+        db_index=False,
     )
     feedback_due = models.DateField(_("feedback to the family due"), null=True, blank=True)
     family_contacted_at = models.DateTimeField(_("family contacted"), null=True, blank=True)
@@ -221,6 +222,7 @@ class ReportOfConcern(models.Model):
         on_delete=models.PROTECT,
         related_name="reports_received",
         limit_choices_to={"receives_reports_of_concern": True},
+        db_index=False,
     )
     what = models.TextField(_("what has been seen or heard"))
     sent_at = models.DateTimeField(_("sent"), default=timezone.now)
@@ -252,7 +254,12 @@ class Action(models.Model):
         blank=True,
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+        db_index=False,
     )
     what = models.CharField(_("what"), max_length=300)
     responsible = models.ForeignKey(
@@ -260,6 +267,7 @@ class Action(models.Model):
         verbose_name=_("responsible"),
         on_delete=models.PROTECT,
         related_name="actions",
+        db_index=False,
     )
     due_date = models.DateField(_("due"))
     done_at = models.DateTimeField(_("done"), null=True, blank=True)

@@ -77,7 +77,11 @@ class Consent(models.Model):
         NOT_YET = "not_yet", _("Not yet valid")
 
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="consents"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="consents",
+        db_index=False,
     )
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     team = models.ForeignKey(
@@ -203,7 +207,9 @@ class GuardianConsent(models.Model):
         TABLET = "tablet", _("Confirmed by the guardian on the tablet")
         VERBAL = "verbal", _("Verbal, documented with a witness")
 
-    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="givings")
+    consent = models.ForeignKey(
+        Consent, on_delete=models.CASCADE, related_name="givings", db_index=False
+    )
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="consents")
     method = models.CharField(_("how it was given"), max_length=20, choices=Method.choices)
     witness = models.CharField(_("witness"), max_length=200, blank=True)

@@ -81,7 +81,11 @@ class Unit(models.Model):
     """A unit (enhet) of one organisation working in one sector: a BVC, a preschool, ..."""
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="units"
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="units",
+        db_index=False,
     )
     sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices, db_index=True)
     name = models.CharField(_("name"), max_length=200)
@@ -153,7 +157,7 @@ class Membership(models.Model):
     """A professional's place in a unit. Access to a unit's children follows from it."""
 
     professional = models.ForeignKey(
-        Professional, on_delete=models.CASCADE, related_name="memberships"
+        Professional, on_delete=models.CASCADE, related_name="memberships", db_index=False
     )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
     is_manager = models.BooleanField(
@@ -255,7 +259,9 @@ class Team(models.Model):
 class TeamMember(models.Model):
     """A professional's seat in a team, representing one of their units."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     professional = models.ForeignKey(
         Professional, on_delete=models.CASCADE, related_name="team_memberships"
     )

@@ -243,7 +243,9 @@ class Custody(models.Model):
         JOINT = "joint", _("Joint custody")
         SOLE = "sole", _("Sole custody")
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="custodies")
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="custodies", db_index=False
+    )
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="custodies")
 
     class Relation(models.TextChoices):

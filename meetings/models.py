@@ -14,7 +14,9 @@ from directory.models import Professional, Team
 
 
 class Meeting(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="meetings")
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="meetings", db_index=False
+    )
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -39,7 +41,9 @@ class Meeting(models.Model):
 
 
 class AgendaItem(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="items", db_index=False
+    )
     concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="agenda_items")
     nominated_by = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="+")
     nominated_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +67,9 @@ class AgendaItem(models.Model):
 
 
 class Attendance(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
     professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="+")
     present = models.BooleanField(_("present"), default=False)
 

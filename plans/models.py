@@ -69,7 +69,11 @@ class Plan(models.Model):
         ENDED = "ended", _("Ended by the family")
 
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="plans"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="plans",
+        db_index=False,
     )
     consent = models.ForeignKey(
         Consent,
@@ -163,6 +167,7 @@ class PlanParticipant(models.Model):
         null=True,
         blank=True,
         related_name="plan_participations",
+        db_index=False,
     )
     unit = models.ForeignKey(
         Unit,
@@ -241,7 +246,9 @@ class PlanMeeting(models.Model):
 
 
 class PlanAttendance(models.Model):
-    meeting = models.ForeignKey(PlanMeeting, on_delete=models.CASCADE, related_name="attendance")
+    meeting = models.ForeignKey(
+        PlanMeeting, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
     participant = models.ForeignKey(
         PlanParticipant, on_delete=models.CASCADE, related_name="attendance"
     )
@@ -271,7 +278,9 @@ class PlanVersion(models.Model):
         TRUSTED_PERSON = "trusted_person", _("Through someone the child trusts")
         NOT_YET = "not_yet", _("Not yet gathered")
 
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField(_("version"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     meeting = models.ForeignKey(

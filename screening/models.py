@@ -43,7 +43,7 @@ class PublishedError(Exception):
 
 class QuestionnaireVersion(models.Model):
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="versions"
+        Questionnaire, on_delete=models.PROTECT, related_name="versions", db_index=False
     )
     version = models.PositiveIntegerField(_("version"))
     label = models.CharField(_("label"), max_length=300, blank=True)
@@ -79,7 +79,7 @@ class QuestionnaireVersion(models.Model):
 
 class Item(models.Model):
     version = models.ForeignKey(
-        QuestionnaireVersion, on_delete=models.PROTECT, related_name="items"
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="items", db_index=False
     )
     number = models.PositiveSmallIntegerField(_("number"))
     domain = models.CharField(_("domain"), max_length=30, choices=Domain.choices)
@@ -108,7 +108,7 @@ class ItemText(models.Model):
         DRAFT = "draft", _("Draft")
         REVIEWED = "reviewed", _("Reviewed")
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="texts")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="texts", db_index=False)
     language = models.CharField(_("language"), max_length=5)
     text = models.TextField(_("question"))
     option_labels = models.JSONField(_("option labels"), help_text=_("Option code to label."))
@@ -166,6 +166,7 @@ class Occasion(models.Model):
         on_delete=models.CASCADE,
         related_name="screening_occasions",
         limit_choices_to={"kind": Organisation.Kind.REGION},
+        db_index=False,
     )
     order = models.PositiveSmallIntegerField(_("order"))
     name_sv = models.CharField(_("name (Swedish)"), max_length=100)
@@ -193,7 +194,9 @@ class Occasion(models.Model):
 class Screening(models.Model):
     """One occasion's screening of a child at a BVC visit, for the guardian(s) present."""
 
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="screenings")
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, related_name="screenings", db_index=False
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="screenings")
     occasion = models.ForeignKey(Occasion, on_delete=models.PROTECT, related_name="screenings")
     version = models.ForeignKey(
@@ -214,9 +217,13 @@ class Screening(models.Model):
 class KioskSession(models.Model):
     """One guardian's turn at the tablet: a short one-time code, stored only as a hash."""
 
-    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="sessions")
+    # Led by the unique (screening, guardian) below: an index of its own would be a second
+    # copy to write.
+    screening = models.ForeignKey(
+        Screening, on_delete=models.PROTECT, related_name="sessions", db_index=False
+    )
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
-    code_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)  # unique: see Meta
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -224,7 +231,12 @@ class KioskSession(models.Model):
 
     class Meta:
         verbose_name = _("kiosk session")
-        constraints = [models.UniqueConstraint(fields=["screening", "guardian"], name="kiosk_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "guardian"], name="kiosk_once"),
+            # A constraint, not unique=True: on PostgreSQL that adds a second index for LIKE
+            # searches, which a hash never gets.
+            models.UniqueConstraint(fields=["code_hash"], name="kiosk_code_once"),
+        ]
 
     def __str__(self) -> str:
         return f"session {self.pk}"
@@ -255,11 +267,14 @@ class Response(models.Model):
     # The screening's unit, copied when the response is stored (a screening never moves), so
     # that one index holds both the unit and the period of the regional statistics.
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
-    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
+    # Led by response_guardian_idx below.
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="+")
     language = models.CharField(_("language"), max_length=5)
     submitted_at = models.DateTimeField(_("submitted"))
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=64)  # unique: see Meta
     content_hash = models.CharField(max_length=64)
 
     class Meta:
@@ -269,6 +284,10 @@ class Response(models.Model):
             models.Index(fields=["guardian", "submitted_at"], name="response_guardian_idx"),
             # Regional statistics: the responses of a region's units in a period.
             models.Index(fields=["unit", "submitted_at"], name="response_unit_submitted_idx"),
+        ]
+        # A constraint, not unique=True (no second index for LIKE searches; see KioskSession).
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="response_key_once")
         ]
 
     def __str__(self) -> str:
@@ -282,17 +301,23 @@ class SubmissionClaim(models.Model):
     409). A claim left behind by a process that died half-way expires after
     `screening.services.CLAIM_TIMEOUT`, so a later retry is never blocked for good."""
 
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=64)  # unique: see Meta
     content_hash = models.CharField(max_length=64)
     token = models.CharField(max_length=32)  # whose claim it is: only the owner removes it
     claimed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="claim_key_once")]
 
     def __str__(self) -> str:
         return f"claim {self.pk}"
 
 
 class Answer(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # Led by answer_once below: eighteen rows a submission, each written to every index.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     option = models.CharField(max_length=30, blank=True, help_text=_("Empty: left unanswered."))
     positive = models.BooleanField(default=False)
@@ -352,7 +377,9 @@ class SupportSlot(models.Model):
     """A time BVC and social services keep together for joint support ("the regular time set
     aside"); booked for one family or free."""
 
-    health_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    health_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     social_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))

@@ -74,7 +74,9 @@ class Programme(models.Model):
 class ProgrammeVisit(models.Model):
     """One visit of a programme: when (target age and window) and who takes part."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="visits")
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="visits", db_index=False
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     name_sv = models.CharField(_("name (Swedish)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
@@ -107,7 +109,9 @@ class ProgrammeArea(models.Model):
         ALL_FAMILIES = "all", _("All new families")
         FIRST_TIME_PARENTS = "first_time", _("First-time parents only")
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="areas")
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="areas", db_index=False
+    )
     name = models.CharField(_("area"), max_length=100)
     postal_code_prefix = models.CharField(
         _("postal codes starting with"),
@@ -157,11 +161,19 @@ class Enrolment(models.Model):
         DECLINED = "declined", _("Declined")
         ENDED = "ended", _("Ended")
 
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="enrolments")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="enrolments")
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, related_name="enrolments", db_index=False
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="enrolments", db_index=False
+    )
     # Records belong to a sector: the BVC that offered the programme.
     unit = models.ForeignKey(
-        Unit, verbose_name=_("child health unit"), on_delete=models.PROTECT, related_name="+"
+        Unit,
+        verbose_name=_("child health unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # What made the family eligible when it was offered, kept for the coverage figures.
     area = models.ForeignKey(ProgrammeArea, on_delete=models.PROTECT, related_name="enrolments")
@@ -209,7 +221,9 @@ class Enrolment(models.Model):
 class HomeVisit(models.Model):
     """One scheduled visit of an enrolled family, due from the child's birth date."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="visits")
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
     programme_visit = models.ForeignKey(
         ProgrammeVisit, on_delete=models.PROTECT, related_name="home_visits"
     )
