@@ -112,6 +112,7 @@ class ConsentScopeForm(forms.Form):
         choices=Sector.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=_("Within the municipality of the unit that records the consent."),
     )
     units = RecordMultipleChoiceField(
         label=_("Named units that may receive the information"),

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Professional, Sector, Service, Team, Unit
+from directory.models import Organisation, Professional, Sector, Service, Team, Unit
 from families.models import Child, Guardian
 
 from .policy import Purpose
@@ -43,7 +43,10 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
             )
             .prefetch_related(
                 models.Prefetch(
-                    "scopes", queryset=ConsentScope.objects.select_related("unit").order_by("pk")
+                    "scopes",
+                    queryset=ConsentScope.objects.select_related("unit", "municipality").order_by(
+                        "pk"
+                    ),
                 ),
                 models.Prefetch(
                     "givings",
@@ -56,16 +59,8 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
         )
 
     def covering_units(self, units: Iterable[Unit]) -> ConsentQuerySet:
-        """Consents whose scope names one of `units`, or the sector one of them works in.
-
-        The units' ids and sectors go into the query as values, not as a subquery: then the
-        database can tell from its statistics how few scopes match (with a subquery PostgreSQL
-        expected half the consents, and so hashed every child in the country to join them)."""
-        units = list(units)
-        return self.filter(
-            Q(scopes__unit__in=[unit.pk for unit in units])
-            | Q(scopes__unit__isnull=True, scopes__sector__in=sorted({u.sector for u in units}))
-        )
+        """Consents whose scope reaches one of `units` (`ConsentScope.reaching`)."""
+        return self.filter(ConsentScope.reaching(units, through="scopes__"))
 
 
 class Consent(models.Model):
@@ -171,10 +166,22 @@ class Consent(models.Model):
 
 
 class ConsentScope(models.Model):
-    """Who may receive what the consent covers: a whole sector, or one named unit."""
+    """Who may receive what the consent covers: one named unit, or a whole sector within one
+    municipality (the social services of the municipality where the family lives, say):
+    never a sector in the whole country."""
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="scopes")
     sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices, blank=True)
+    municipality = models.ForeignKey(
+        Organisation,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # led by scope_sector_wide
+        help_text=_("For a sector: the municipality whose units of that sector it reaches."),
+    )
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -182,21 +189,55 @@ class ConsentScope(models.Model):
     class Meta:
         verbose_name = _("consent scope")
         indexes = [
-            # Sector-wide scopes, looked up by sector on every child list (`covering_units`).
+            # Sector-wide scopes, looked up by sector and municipality on every child list
+            # (`reaching`).
             models.Index(
-                fields=["sector"], condition=Q(unit__isnull=True), name="scope_sector_wide"
+                fields=["sector", "municipality"],
+                condition=Q(unit__isnull=True),
+                name="scope_sector_wide",
             )
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(unit__isnull=True) & ~Q(sector=""))
-                | (Q(unit__isnull=False) & Q(sector="")),
+                condition=(Q(unit__isnull=True) & ~Q(sector="") & Q(municipality__isnull=False))
+                | (Q(unit__isnull=False) & Q(sector="") & Q(municipality__isnull=True)),
                 name="consent_scope_sector_or_unit",
             )
         ]
 
     def __str__(self) -> str:
-        return str(self.unit) if self.unit_id else self.get_sector_display()
+        if self.unit_id:
+            return str(self.unit)
+        return _("%(sector)s in %(municipality)s") % {
+            "sector": self.get_sector_display(),
+            "municipality": self.municipality,
+        }
+
+    def reaches(self, unit: Unit) -> bool:
+        """Does this scope reach `unit`: the unit itself, or its sector in its municipality?
+        The same rule as `reaching`, for scopes already read."""
+        if self.unit_id is not None:
+            return self.unit_id == unit.pk
+        return self.sector == unit.sector and self.municipality_id == unit.municipality_id
+
+    @staticmethod
+    def reaching(units: Iterable[Unit], through: str = "") -> Q:
+        """Scopes that reach one of `units` (`reaches`), as a condition on scopes (or, with
+        `through`, on what leads to them). The units' ids, sectors and municipalities go in
+        as values, not as a subquery: then the database can tell from its statistics how few
+        scopes match (with a subquery PostgreSQL expected half the consents, and so hashed
+        every child in the country to join them)."""
+        units = list(units)
+        condition = Q(**{f"{through}unit__in": [unit.pk for unit in units]})
+        for sector, municipality in sorted({(u.sector, u.municipality_id) for u in units}):
+            condition |= Q(
+                **{
+                    f"{through}unit__isnull": True,
+                    f"{through}sector": sector,
+                    f"{through}municipality": municipality,
+                }
+            )
+        return condition
 
 
 class GuardianConsent(models.Model):

@@ -9,10 +9,11 @@ Rules, tried in this order:
 2. REPORT_OF_CONCERN: members of the social-services unit that received a report of concern
    about the child see it; no consent is needed (the law demands the report).
 3. CONSENT: an effective consent (every custodial guardian has given it, none has withdrawn
-   it, today is within its validity) whose scope names the user's unit or the sector of one
-   of the user's units. A team-discussion consent also needs the user to sit in that team.
-   For a named purpose only a consent for that purpose counts; for CARE (opening the child's
-   page) any covering consent does.
+   it, today is within its validity) whose scope names the user's unit, or the sector of one
+   of the user's units within that unit's municipality (never a sector nationwide). A
+   team-discussion consent also needs the user to sit in that team. For a named purpose
+   only a consent for that purpose counts; for CARE (opening the child's page) any covering
+   consent does.
 Nothing else grants access: not the superuser flag, not sector-wide roles.
 """
 
@@ -260,11 +261,9 @@ def _unit_covered(units: list[Unit], consent) -> Unit | None:  # type: ignore[no
 
 
 def _unit_in_scopes(units: list[Unit], scopes: list[ConsentScope]) -> Unit | None:
-    """The first of `units` that one of a consent's `scopes` names, itself or by sector."""
+    """The first of `units` that one of a consent's `scopes` reaches (`ConsentScope.reaches`)."""
     for unit in units:
-        if any(
-            s.unit_id == unit.pk or (s.unit_id is None and s.sector == unit.sector) for s in scopes
-        ):
+        if any(scope.reaches(unit) for scope in scopes):
             return unit
     return None
 
@@ -381,27 +380,21 @@ def sip_consent(child: Child):  # type: ignore[no-untyped-def]
 
 
 def unit_covered_by(consent, unit: Unit) -> bool:  # type: ignore[no-untyped-def]
-    """Does `consent`'s scope reach `unit` (the unit itself, or its whole sector)?"""
-    return consent.scopes.filter(Q(unit=unit) | Q(unit__isnull=True, sector=unit.sector)).exists()
+    """Does `consent`'s scope reach `unit` (the unit itself, or its sector in its
+    municipality: `ConsentScope.reaching`)?"""
+    from consent.models import ConsentScope
+
+    return consent.scopes.filter(ConsentScope.reaching([unit])).exists()
 
 
 def units_covered_by(consent, units: Iterable[Unit]) -> set[int]:  # type: ignore[no-untyped-def]
     """The ids of those `units` that `consent`'s scope reaches: `unit_covered_by` for many
     units at once, in one query (a plan's participants and actions on one page)."""
-    from directory.models import Unit
-
-    ids = {unit.pk for unit in units}
-    if not ids:
+    units = list(units)
+    if not units:
         return set()
-    scopes = consent.scopes.all()
-    return set(
-        Unit.objects.filter(pk__in=ids)
-        .filter(
-            Q(pk__in=scopes.filter(unit__isnull=False).values("unit_id"))
-            | Q(sector__in=scopes.filter(unit__isnull=True).values("sector"))
-        )
-        .values_list("pk", flat=True)
-    )
+    scopes = list(consent.scopes.all())
+    return {unit.pk for unit in units if any(scope.reaches(unit) for scope in scopes)}
 
 
 def may_start_plan(user: User, child: Child) -> Decision:

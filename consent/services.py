@@ -57,7 +57,8 @@ def consent_form_text(
     contact: Unit | None = None,
 ) -> str:
     """The text the guardians agree to: what is shared, with whom, for what, until when, and
-    how to withdraw it (`contact`: the unit that records the consent)."""
+    how to withdraw it (`contact`: the unit that records the consent; the sectors named are
+    those of its municipality, as `consent_record` scopes them)."""
     from directory.models import Sector
 
     with translation.override(language):
@@ -69,6 +70,7 @@ def consent_form_text(
                 "team": team,
                 "service": service,
                 "sectors": [Sector(sector).label for sector in sectors],
+                "area": contact.municipality if contact is not None else None,
                 "units": units,
                 "valid_from": valid_from,
                 "valid_until": valid_until,
@@ -135,7 +137,12 @@ def consent_record(
             ),
         )
         ConsentScope.objects.bulk_create(
-            [ConsentScope(consent=consent, sector=sector) for sector in sectors]
+            [
+                ConsentScope(
+                    consent=consent, sector=sector, municipality_id=decision.unit.municipality_id
+                )
+                for sector in sectors
+            ]
             + [ConsentScope(consent=consent, unit=unit) for unit in units]
         )
         access_log(

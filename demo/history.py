@@ -165,10 +165,14 @@ def _team_consent(
             valid_from=start,
             valid_until=end,
             language="sv",
+            contact=member.unit,
         ),
         effective_from=given,
     )
-    ConsentScope.objects.bulk_create(ConsentScope(consent=consent, sector=s) for s in sectors)
+    ConsentScope.objects.bulk_create(
+        ConsentScope(consent=consent, sector=s, municipality_id=member.unit.municipality_id)
+        for s in sectors
+    )
     for guardian in custodial_guardians(child):
         GuardianConsent.objects.create(
             consent=consent,
@@ -361,9 +365,12 @@ def _consents_in_every_state(rng: random.Random, anchor: datetime.date) -> None:
                 valid_from=start,
                 valid_until=end,
                 language="sv",
+                contact=nurse_unit,
             ),
         )
-        ConsentScope.objects.create(consent=consent, sector="social_services")
+        ConsentScope.objects.create(
+            consent=consent, sector="social_services", municipality_id=nurse_unit.municipality_id
+        )
         given = datetime.datetime.combine(start, datetime.time(10), timezone.get_current_timezone())
         for guardian in guardians[: 1 if state == "one_of_two" else 2]:
             GuardianConsent.objects.create(

@@ -198,3 +198,70 @@ def test_teams_are_those_sat_in_or_coordinated_each_once(cast):
     cast.hlt_team.coordinator = leader
     cast.hlt_team.save()
     assert list(policy.teams_of(leader)) == [cast.hlt_team]  # leads it without a seat
+
+
+def test_a_sector_scope_reaches_that_sector_in_the_recording_municipality_only(cast):
+    """A consent to share with "social services" means those where the family lives: the
+    social services of another municipality see nothing, whatever the consent says."""
+    child = factories.child(bvc=cast.bvc)
+    factories.guardian_of(child)
+    elsewhere = factories.unit(
+        "Socialtjänsten Sjöstad", Sector.SOCIAL_SERVICES, cast.other_bvc.municipality
+    )
+    stranger = factories.professional("stranger", units=[elsewhere], profession="family_therapist")
+    consent = factories.consent(
+        child, cast.nurse, "information_exchange", sectors=[Sector.SOCIAL_SERVICES]
+    )
+    assert [str(scope) for scope in consent.scopes.all()] == ["Socialtjänst i Ekby kommun"]
+    decision = policy.decide_child(cast.family_therapist, child, Purpose.INFORMATION_EXCHANGE)
+    assert decision.allowed and decision.basis == Basis.CONSENT and decision.unit == cast.social
+    assert not policy.decide_child(stranger, child, Purpose.CARE).allowed
+    assert not Child.objects.visible_to(stranger).exists()
+    assert policy.unit_covered_by(consent, cast.social)
+    assert not policy.unit_covered_by(consent, elsewhere)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    receivers=st.lists(st.tuples(st.sampled_from(SECTORS), st.booleans()), min_size=1, max_size=5),
+    scoped=st.sets(st.sampled_from(SECTORS), max_size=3),
+    named=st.sets(st.integers(0, 4)),
+)
+def test_every_rule_agrees_on_whom_a_consent_scope_reaches(cast, receivers, scoped, named):
+    """Random receiving units, in the recording unit's municipality or another, named or
+    reached by sector: the list, the decision and the plan checks give the same answer, and
+    a sector reaches only its units in the municipality of the unit that recorded it."""
+    home, away = cast.bvc.municipality, cast.other_bvc.municipality
+    with transaction.atomic():
+        child = factories.child(bvc=cast.bvc)
+        factories.guardian_of(child)
+        units = [
+            factories.unit(sector=sector, municipality=home if here else away)
+            for sector, here in receivers
+        ]
+        chosen = [units[i] for i in sorted(named) if i < len(units)]
+        if not scoped and not chosen:
+            chosen = units[:1]
+        consent = factories.consent(
+            child, cast.nurse, "information_exchange", sectors=sorted(scoped), units=chosen
+        )
+        reached = {
+            unit.pk
+            for unit in units
+            if unit in chosen or (unit.sector in scoped and unit.municipality_id == home.pk)
+        }
+        assert policy.units_covered_by(consent, units) == reached
+        for unit in units:
+            user = factories.professional(units=[unit])
+            decision = policy.decide_child(user, child, Purpose.INFORMATION_EXCHANGE)
+            assert decision.allowed == (unit.pk in reached) == policy.unit_covered_by(consent, unit)
+            assert {row["pk"] for row in policy.visible_child_ids(user)} == (
+                {child.pk} if unit.pk in reached else set()
+            )
+            if decision.allowed:
+                assert decision.basis == Basis.CONSENT and decision.unit == unit
+        transaction.set_rollback(True)

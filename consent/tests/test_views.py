@@ -292,12 +292,18 @@ def test_a_nurse_records_a_consent_with_its_scope_snapshot_and_audit(cast, as_us
     assert (consent.valid_from, consent.valid_until) == (today, today + relativedelta(months=12))
     assert (consent.recorded_by, consent.recorded_unit) == (cast.nurse, cast.bvc)
     assert consent.form_language == "en" and consent.child_view == "Det är okej."
-    assert {(s.sector, s.unit_id) for s in ConsentScope.objects.filter(consent=consent)} == {
-        (Sector.SOCIAL_SERVICES, None),
-        (Sector.STUDENT_HEALTH, None),
-        ("", cast.social.pk),
+    # The sectors are those of the recording unit's municipality, and the text says so.
+    home = cast.bvc.municipality_id
+    assert {
+        (s.sector, s.municipality_id, s.unit_id)
+        for s in ConsentScope.objects.filter(consent=consent)
+    } == {
+        (Sector.SOCIAL_SERVICES, home, None),
+        (Sector.STUDENT_HEALTH, home, None),
+        ("", None, cast.social.pk),
     }
     assert child.full_name in consent.form_text and "Information exchange" in consent.form_text
+    assert "- Social services in Ekby kommun" in consent.form_text
     assert consent.state() == Consent.State.PENDING
     assert AccessEvent.objects.filter(action=Action.CONSENT_RECORD, allowed=True).count() == 1
 

@@ -321,3 +321,34 @@ def test_a_turn_without_a_version_whose_kiosk_session_is_gone_gets_the_code_entr
     assert answer.status_code == 200 and 'name="code"' in answer.content.decode()
     assert not Response.objects.exists() and not SubmissionClaim.objects.exists()
     assert KIOSK not in tablet.client.session
+
+
+def test_only_the_claims_own_commit_skips_waiting_for_the_disk(session):
+    """A claim lost in a crash is harmless, so on PostgreSQL its commit does not wait for the
+    disk. The setting must end with the claim's own transaction, or the answers stored next
+    on the same connection could be acknowledged before they are on disk. It is watched on a
+    connection of its own, where the claim commits as in a request. SQLite has one durability
+    for the whole file: FULL, before and after a claim."""
+    from screening import submission_sql
+    from screening.services import _claim_inserted
+
+    if connection.vendor != "postgresql":
+        assert _claim_inserted("k-durable", "digest", "token", timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2
+        return
+    import psycopg
+
+    claim = ["k-durable", "digest", "token", timezone.now()]
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        with other.transaction(force_rollback=True):  # the claim's transaction, seen inside
+            assert other.execute(submission_sql.CLAIM, claim).fetchone() is not None
+            assert other.execute("SHOW synchronous_commit").fetchone() == ("off",)
+        try:
+            assert other.execute(submission_sql.CLAIM, claim).fetchone() is not None
+            assert other.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        finally:
+            other.execute(
+                "DELETE FROM screening_submissionclaim WHERE idempotency_key = %s", claim[:1]
+            )
