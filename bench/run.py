@@ -81,11 +81,29 @@ def manage(db: str, *args: str) -> None:
 ONLY: set[str] = set()
 
 
+def settle(limit: float = 120.0) -> float:
+    """Wait until the writes of the figure before have left the server: the run's copy
+    vacuumed (the kiosk round writes about 25,000 rows, which autovacuum would otherwise take
+    up in the middle of the next figure), a checkpoint made, and no autovacuum worker still
+    busy. Seconds it took. (One full run measured the 2M statistics at twice their time when
+    they followed the kiosk and audit figures, and at their own time on their own.)"""
+    started = time.monotonic()
+    if db_exists(RUN_DB):
+        CLUSTER.psql("VACUUM (ANALYZE)", RUN_DB)
+    CLUSTER.psql("CHECKPOINT")
+    busy = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+    while CLUSTER.psql(busy) != "0" and time.monotonic() - started < limit:
+        time.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
 def measured(name: str, figure: str, goal: str, step):  # type: ignore[no-untyped-def]
-    """Run one figure's step; a failure is written as "not measured" and the run goes on."""
+    """Run one figure's step on a settled server; a failure is written as "not measured" and
+    the run goes on."""
     if ONLY and name not in ONLY:
         return
     try:
+        log(f"{name}: settled in {settle()} s")
         step()
     except Exception as error:  # any failure of one figure: recorded, the run goes on
         write(
