@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Sector, Service, Team, Unit
+from directory.models import Organisation, Sector, Service, Team, Unit
 from families.models import Child, Guardian
 
 from .models import GuardianConsent
@@ -129,8 +129,14 @@ class ConsentScopeForm(forms.Form):
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=_date_widget())
     lang = forms.ChoiceField(label=_("Language of the form"), choices=FORM_LANGUAGES)
 
-    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, child: Child, area: Organisation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if area is not None:  # the recording unit's municipality: where sector scopes reach
+            self.fields["sectors"].help_text = _("Within %(municipality)s.") % {
+                "municipality": area.name
+            }
         # Teams, services and units of the municipalities the child's own units serve.
         municipalities = Unit.objects.filter(pk__in=child.unit_ids()).values("municipality")
         self.fields["team"].queryset = Team.objects.filter(  # type: ignore[attr-defined]

@@ -147,14 +147,18 @@ def child_consents(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def record(request: HttpRequest, pk: int) -> HttpResponse:
     """Record what a consent covers; each guardian then gives it on the next page."""
-    child, _decision = child_for_request(
+    child, decision = child_for_request(
         request,
         pk,
         action=Action.VIEW_CONSENT,
         purpose=Purpose.CARE,
         decide=policy.may_record_consent,
     )
-    form = ConsentRecordForm(request.POST if request.method == "POST" else None, child=child)
+    form = ConsentRecordForm(
+        request.POST if request.method == "POST" else None,
+        child=child,
+        area=decision.unit.municipality,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -333,7 +337,7 @@ def blank_form(request: HttpRequest, pk: int) -> HttpResponse:
         purpose=Purpose.CARE,
         decide=policy.may_record_consent,
     )
-    form = ConsentScopeForm(request.GET or None, child=child)
+    form = ConsentScopeForm(request.GET or None, child=child, area=decision.unit.municipality)
     text, lang = "", ""
     if form.is_valid():
         data = form.cleaned_data

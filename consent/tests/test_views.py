@@ -279,6 +279,13 @@ def test_the_record_form_shows_the_default_validity_and_the_childs_age(cast, as_
     )
 
 
+def test_the_record_form_says_in_which_municipality_the_sectors_may_receive(cast, as_user, family):
+    child, _, _ = family
+    response = as_user(cast.nurse).get(reverse("consent:record", args=[child.pk]))
+    assert response.context["form"].fields["sectors"].help_text == "Within Ekby kommun."
+    assert "Within Ekby kommun." in _body(response)
+
+
 def test_a_nurse_records_a_consent_with_its_scope_snapshot_and_audit(cast, as_user, family):
     child, _, _ = family
     response = as_user(cast.nurse).post(
