@@ -52,19 +52,18 @@ class Language(models.TextChoices):
 class Person(models.Model):
     """What children and guardians share: identity and address."""
 
-    identity_number = models.CharField(
+    # NULL, not "", when missing: each number is unique (`_identifiers`), and many have none.
+    identity_number = models.CharField(  # noqa: DJ001
         _("personal identity number"),
         max_length=12,
-        unique=True,
         null=True,
         blank=True,
         validators=[validate_identity_number],
         help_text=_("Personnummer or samordningsnummer, stored as 12 digits."),
     )
-    reserve_number = models.CharField(
+    reserve_number = models.CharField(  # noqa: DJ001
         _("reserve number"),
         max_length=20,
-        unique=True,
         null=True,
         blank=True,
         help_text=_("The region's reserve number for a person without an identity number."),
@@ -72,7 +71,9 @@ class Person(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     street_address = models.CharField(_("street address"), max_length=200, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=6, blank=True, db_index=True)
+    # Not indexed: nothing looks a person up by postal code (the home-visit areas compare
+    # the code without its space, among a unit's children).
+    postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     protection = models.CharField(
         _("protected identity"),
@@ -103,12 +104,19 @@ class Person(models.Model):
         return self.protection != ProtectionLevel.NONE
 
 
-def _one_identifier(prefix: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(identity_number__isnull=False) | Q(reserve_number__isnull=False),
-        name=f"{prefix}_has_identifier",
-        violation_error_message=_("Give an identity number or a reserve number."),
-    )
+def _identifiers(prefix: str) -> list[models.BaseConstraint]:
+    """At least one identifier, and each number only once. Constraints, not unique=True: on
+    PostgreSQL that adds a second index "for LIKE" searches to each, which no search uses
+    (a number is searched by the digits it contains), on the two largest tables."""
+    return [
+        models.CheckConstraint(
+            condition=Q(identity_number__isnull=False) | Q(reserve_number__isnull=False),
+            name=f"{prefix}_has_identifier",
+            violation_error_message=_("Give an identity number or a reserve number."),
+        ),
+        models.UniqueConstraint(fields=["identity_number"], name=f"{prefix}_identity_once"),
+        models.UniqueConstraint(fields=["reserve_number"], name=f"{prefix}_reserve_once"),
+    ]
 
 
 class ChildQuerySet(models.QuerySet["Child"]):
@@ -182,7 +190,7 @@ class Child(Person):
     class Meta:
         verbose_name = _("child")
         verbose_name_plural = _("children")
-        constraints = [_one_identifier("child")]
+        constraints = _identifiers("child")
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="child_name_idx"),
             # A unit's children (the access policy, worklists) and a region's children by
@@ -233,7 +241,7 @@ class Guardian(Person):
     class Meta:
         verbose_name = _("guardian")
         verbose_name_plural = _("guardians")
-        constraints = [_one_identifier("guardian")]
+        constraints = _identifiers("guardian")
 
 
 class Custody(models.Model):

@@ -114,3 +114,26 @@ def test_a_kiosk_submit_writes_its_rows_to_these_indexes_only():
         # answer_positive_idx, partial, holds the positive answers only (statistics)
         indexed = [found for _name, found, _unique in _indexes(table)]
         assert sorted(indexed) == sorted(columns), table
+
+
+def test_a_person_is_written_to_these_indexes_only():
+    """The two largest tables (two million children, more guardians): their numbers once
+    each, without a second index "for LIKE" (a number is searched by the digits it contains,
+    which no B-tree answers), and no index on the postal code (nothing looks it up; the
+    home-visit areas compare it without its space, among a unit's children)."""
+    # The units' covering indexes carry the names (INCLUDE: PostgreSQL only).
+    names = ("last_name", "first_name") if connection.vendor == "postgresql" else ()
+    wanted = {
+        "families_child": {
+            ("id",),
+            ("identity_number",),
+            ("reserve_number",),
+            ("last_name", "first_name"),
+            ("bvc_unit_id", "birth_date", "id", *names),
+            ("school_unit_id", "id", *names),
+        },
+        "families_guardian": {("id",), ("identity_number",), ("reserve_number",)},
+    }
+    for table, columns in wanted.items():
+        indexed = [found for _name, found, _unique in _indexes(table)]
+        assert sorted(indexed) == sorted(columns), table
