@@ -381,15 +381,13 @@ def sip_consent(child: Child):  # type: ignore[no-untyped-def]
 
 def unit_covered_by(consent, unit: Unit) -> bool:  # type: ignore[no-untyped-def]
     """Does `consent`'s scope reach `unit` (the unit itself, or its sector in its
-    municipality: `ConsentScope.reaching`)?"""
-    from consent.models import ConsentScope
-
-    return consent.scopes.filter(ConsentScope.reaching([unit])).exists()
+    municipality: `ConsentScope.reaches`)?"""
+    return unit.pk in units_covered_by(consent, [unit])
 
 
 def units_covered_by(consent, units: Iterable[Unit]) -> set[int]:  # type: ignore[no-untyped-def]
-    """The ids of those `units` that `consent`'s scope reaches: `unit_covered_by` for many
-    units at once, in one query (a plan's participants and actions on one page)."""
+    """The ids of those `units` that `consent`'s scope reaches (`ConsentScope.reaches`), in
+    one query however many units (a plan's participants and actions on one page)."""
     units = list(units)
     if not units:
         return set()
