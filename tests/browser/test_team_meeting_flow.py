@@ -285,8 +285,12 @@ def test_bht_plus_case_from_anonymous_concern_to_follow_up(
     expect(card.locator("h2 .state")).to_have_text(label(Consent.State.PENDING))
     expect(card.locator("dd.missing")).to_have_text(second_guardian)
     expect(card).to_contain_text(f"{first_guardian} – {label(GuardianConsent.Method.TABLET)}")
+    # A sector reaches its units in the recording unit's municipality only, and says so.
     for sector in (Sector.SOCIAL_SERVICES, Sector.PRESCHOOL):
-        expect(card).to_contain_text(label(sector))
+        expect(card).to_contain_text(
+            sv("%(sector)s in %(municipality)s")
+            % {"sector": label(sector), "municipality": "Ekby kommun"}
+        )
 
     # The second guardian says yes in the room, with a colleague as witness.
     card.get_by_role("link", name=sv("Record a guardian's consent"), exact=True).click()
