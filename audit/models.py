@@ -4,6 +4,9 @@ Each event stores copies of who and what (so it survives renames and deletions) 
 of the event before it: editing, deleting or reordering any row breaks the chain, which
 `manage.py verify_audit` detects. The database itself refuses UPDATE and DELETE on the table
 (triggers in migration 0002).
+
+How an event's hash is made is recorded per event (`Scheme`): the events stored under the
+first scheme keep it and still verify.
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ from consent.policy import Basis, Purpose
 from directory.models import Profession
 
 GENESIS_HASH = "0" * 64
+
+
+class Scheme(models.IntegerChoices):
+    # SHA-256 of one JSON document of every field (the chain's first events).
+    WHOLE = 1, _("all fields in one document")
+    # SHA-256 of "previous hash:seq:digest of the other fields": PostgreSQL can then link an
+    # event to its predecessor inside the statement that appends it (`audit.services`).
+    LINKED = 2, _("previous hash, sequence number and a digest of the other fields")
+
+
+def link(prev_hash: str, seq: int, body_digest: str) -> str:
+    """An event's hash under `Scheme.LINKED`. Its twin in SQL: `audit.services._APPEND_ONE`."""
+    return hashlib.sha256(f"{prev_hash}:{seq}:{body_digest}".encode("ascii")).hexdigest()
+
+
+def _json(payload: dict[str, object]) -> bytes:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
 class Action(models.TextChoices):
@@ -82,6 +102,7 @@ class AccessEvent(models.Model):
     # Not unique: `seq` is, and the hash covers `seq`. A unique index here (with its LIKE twin
     # on PostgreSQL) cost two more index inserts per event and guarded nothing.
     hash = models.CharField(max_length=64)
+    scheme = models.PositiveSmallIntegerField(_("hash scheme"), choices=Scheme.choices)
 
     class Meta:
         verbose_name = _("access event")
@@ -94,10 +115,9 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.actor_username}"
 
-    def canonical(self) -> bytes:
-        """The bytes the hash covers: every field but the hash itself, in a fixed order."""
-        payload = {
-            "seq": self.seq,
+    def _content(self) -> dict[str, object]:
+        """Every field but the id, the hash, the scheme and the link (seq, prev_hash)."""
+        return {
             "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
             "actor_id": self.actor_id,
             "actor_username": self.actor_username,
@@ -113,12 +133,24 @@ class AccessEvent(models.Model):
             "basis_reference": self.basis_reference,
             "allowed": self.allowed,
             "request_id": self.request_id,
-            "prev_hash": self.prev_hash,
         }
-        return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+    def canonical(self) -> bytes:
+        """What `Scheme.WHOLE` hashes: the content and the link in one document."""
+        return _json({**self._content(), "seq": self.seq, "prev_hash": self.prev_hash})
+
+    def body(self) -> bytes:
+        """What `Scheme.LINKED` digests: the content and the scheme (the link is hashed
+        beside it)."""
+        return _json({**self._content(), "scheme": self.scheme})
+
+    def body_digest(self) -> str:
+        return hashlib.sha256(self.body()).hexdigest()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        if self.scheme == Scheme.WHOLE:
+            return hashlib.sha256(self.canonical()).hexdigest()
+        return link(self.prev_hash, self.seq, self.body_digest())
 
 
 class ChainHead(models.Model):
@@ -130,6 +162,9 @@ class ChainHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The hash before the last append: the one statement that appends an event on PostgreSQL
+    # sets it from `hash` as it moves the head on, and so returns both ends of the new link.
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:
         return f"head #{self.seq}"

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
+from django.db.models import CharField, Field
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AccessEvent, ChainHead
+from .models import GENESIS_HASH, AccessEvent, ChainHead, Scheme
 
 if TYPE_CHECKING:
     from django.db.backends.utils import CursorWrapper
@@ -61,17 +62,12 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
         "actor_role": getattr(user, "profession", "") or "",
         "request_id": getattr(request, "request_id", ""),
     }
-    # No savepoint inside a caller's transaction (two round trips fewer per event): if the
-    # append fails, the caller's whole transaction fails with it, as it must.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        seq, prev_hash = _lock_head(cursor)
-        now = timezone.now()
-        events = []
-        for access in accesses:
-            unit, child = access.decision.unit, access.child
-            seq += 1
-            event = AccessEvent(
-                seq=seq,
+    now = timezone.now()
+    events = []
+    for access in accesses:
+        unit, child = access.decision.unit, access.child
+        events.append(
+            AccessEvent(
                 occurred_at=now,
                 unit_id=unit.pk if unit else None,
                 unit_name=unit.name if unit else "",
@@ -82,72 +78,113 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
                 basis=access.decision.basis,
                 basis_reference=access.decision.reference,
                 allowed=access.decision.allowed,
-                prev_hash=prev_hash,
+                scheme=Scheme.LINKED,
                 **actor,
             )
-            event.hash = prev_hash = event.compute_hash()
-            events.append(event)
-        _append(cursor, events)
+        )
+    # No savepoint inside a caller's transaction (two round trips fewer per event): if the
+    # append fails, the caller's whole transaction fails with it, as it must.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        for start in range(0, len(events), _CHUNK):
+            if connection.vendor == "postgresql":
+                _append_linked_there(cursor, events[start : start + _CHUNK])
+            else:
+                _append_linked_here(cursor, events[start : start + _CHUNK])
     return events
 
 
-# The two statements of an append, in SQL: the ORM's model machinery cost as much as the
+_CHUNK = 500  # events per statement: well inside either database's limit on parameters
+
+# The statements of an append, in SQL: the ORM's model machinery cost as much as the
 # statements themselves (an access event took 1.9 ms, the goal is 1 ms).
 _EVENT_FIELDS = [f for f in AccessEvent._meta.concrete_fields if not f.primary_key]
+_CONTENT_FIELDS = [f for f in _EVENT_FIELDS if f.attname not in ("seq", "prev_hash", "hash")]
 _HEAD = ChainHead._meta.db_table
+_TABLE = AccessEvent._meta.db_table
 
 
-def _lock_head(cursor: CursorWrapper) -> tuple[int, str]:
-    """Lock the chain head until the transaction ends and read it. SQLite has no row locks:
-    its transactions take the database's write lock when they begin (`"immediate"`)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    select = f"SELECT seq, hash FROM {_HEAD} WHERE id = 1{lock}"  # noqa: S608
-    cursor.execute(select)
+def _array_of(field: Field) -> str:
+    """The type of a parameter array for the field's column; text for any length of text, so
+    that a value too long fails the insert as it would in a VALUES list, not truncated."""
+    return "text[]" if isinstance(field, CharField) else f"{field.db_type(connection)}[]"
+
+
+# The events in one statement (PostgreSQL): the head moves on by their number, linked by the
+# function `audit_links` (migration 0008: `models.link` in SQL, from the head as it was, which
+# the UPDATE's expressions see), and the events are inserted with those links. Concurrent
+# appends queue on the head's row lock; each one's UPDATE then reads the head its predecessor
+# left. One round trip, however many events: the audit overhead is mostly round trips.
+_APPEND_THERE = f"""
+WITH head AS (
+    UPDATE {_HEAD} AS h SET seq = h.seq + %(count)s, prev_hash = h.hash,
+        hash = (SELECT l.hash FROM audit_links(h.hash, h.seq, %(digests)s::text[]) AS l
+                ORDER BY l.seq DESC LIMIT 1)
+    WHERE h.id = 1
+    RETURNING h.seq - %(count)s AS seq, h.prev_hash AS hash
+), links AS (
+    SELECT l.* FROM head, audit_links(head.hash, head.seq, %(digests)s::text[])
+        WITH ORDINALITY AS l(seq, prev_hash, hash, n)
+)
+INSERT INTO {_TABLE} (seq, prev_hash, hash, {", ".join(f.column for f in _CONTENT_FIELDS)})
+SELECT links.seq, links.prev_hash, links.hash,
+    {", ".join(f"content.{f.column}" for f in _CONTENT_FIELDS)}
+FROM links JOIN UNNEST({", ".join(f"%({f.attname})s::{_array_of(f)}" for f in _CONTENT_FIELDS)})
+    WITH ORDINALITY AS content({", ".join(f.column for f in _CONTENT_FIELDS)}, n) USING (n)
+RETURNING id, seq, prev_hash, hash
+"""  # noqa: S608 (names from the models, values as parameters)
+
+
+def _append_linked_there(cursor: CursorWrapper, events: list[AccessEvent]) -> None:
+    params: dict[str, object] = {
+        "count": len(events),
+        "digests": [event.body_digest() for event in events],
+    }
+    for field in _CONTENT_FIELDS:
+        params[field.attname] = [_prepared(event, field) for event in events]
+    cursor.execute(_APPEND_THERE, params)
+    rows = cursor.fetchall()
+    if not rows:  # a new database: the head is made once
+        ChainHead.objects.get_or_create(pk=1)
+        cursor.execute(_APPEND_THERE, params)
+        rows = cursor.fetchall()
+    by_seq = {seq: (pk, prev_hash, hash_) for pk, seq, prev_hash, hash_ in rows}
+    first = min(by_seq)
+    for n, event in enumerate(events):
+        event.seq = first + n
+        event.pk, event.prev_hash, event.hash = by_seq[event.seq]
+
+
+def _append_linked_here(cursor: CursorWrapper, events: list[AccessEvent]) -> None:
+    """SQLite: the head read (its transactions hold the database's write lock from their
+    start, `"immediate"`), the events linked here (`AccessEvent.compute_hash`) and inserted,
+    and the head moved on. In process, there are no round trips to save."""
+    cursor.execute(f"SELECT seq, hash FROM {_HEAD} WHERE id = 1")  # noqa: S608
     row = cursor.fetchone()
     if row is None:  # a new database: the head is made once
-        ChainHead.objects.get_or_create(pk=1)
-        cursor.execute(select)
-        row = cursor.fetchone()
-    return row[0], row[1]
-
-
-_CHUNK = 500  # events per INSERT: well inside either database's limit on parameters
-
-
-def _append(cursor: CursorWrapper, events: list[AccessEvent]) -> None:
-    """Insert the events and advance the head to the last of them. On PostgreSQL the head
-    goes with the (last) insert in one statement, a writable CTE, so one round trip; SQLite
-    has no writable CTE and, being in process, no round trip to save."""
-    advance = f"UPDATE {_HEAD} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
-    last = [events[-1].seq, events[-1].hash]
-    together = connection.vendor == "postgresql"
-    ids: dict[int, int] = {}
-    for start in range(0, len(events), _CHUNK):
-        chunk = events[start : start + _CHUNK]
-        insert, values = _insert_statement(chunk)
-        if together and start + _CHUNK >= len(events):
-            cursor.execute(f"WITH head AS ({advance}) {insert}", [*last, *values])
-        else:
-            cursor.execute(insert, values)
-        ids.update(cursor.fetchall())
-    if not together:
-        cursor.execute(advance, last)
+        row = ChainHead.objects.get_or_create(pk=1)[0]
+        row = (row.seq, row.hash)
+    seq, prev_hash = row
+    for event in events:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = prev_hash = event.compute_hash()
+    values = [_prepared(event, field) for event in events for field in _EVENT_FIELDS]
+    columns = ", ".join(field.column for field in _EVENT_FIELDS)
+    one = "(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"
+    insert = f"INSERT INTO {_TABLE} ({columns}) VALUES {', '.join([one] * len(events))}"  # noqa: S608
+    cursor.execute(f"{insert} RETURNING seq, id", values)
+    ids = dict(cursor.fetchall())
     for event in events:
         event.pk = ids[event.seq]
+    cursor.execute(
+        f"UPDATE {_HEAD} SET seq = %s, prev_hash = %s, hash = %s WHERE id = 1",  # noqa: S608
+        [events[-1].seq, events[0].prev_hash, events[-1].hash],
+    )
 
 
-def _insert_statement(events: list[AccessEvent]) -> tuple[str, list[object]]:
-    """One INSERT of the events, returning their ids by sequence number. Names come from the
-    model, values go as parameters, prepared by their fields as the ORM would."""
-    values = [
-        field.get_db_prep_save(getattr(event, field.attname), connection)
-        for event in events
-        for field in _EVENT_FIELDS
-    ]
-    columns = ", ".join(field.column for field in _EVENT_FIELDS)
-    rows = ", ".join(["(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"] * len(events))
-    table = AccessEvent._meta.db_table
-    return f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING seq, id", values  # noqa: S608
+def _prepared(event: AccessEvent, field: Field) -> object:
+    """The event's value for the field, prepared as the ORM would."""
+    return field.get_db_prep_save(getattr(event, field.attname), connection)
 
 
 @dataclass(frozen=True)

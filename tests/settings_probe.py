@@ -3,10 +3,13 @@ reads them, not as the test process (with its test settings) has them."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +51,22 @@ def run_on_suite_database(args: list[str], out: Path, timeout: float = 180) -> t
     )
     assert out.exists() and result.returncode == 0, result.stdout + result.stderr
     return db, json.loads(out.read_text(encoding="utf-8"))
+
+
+def script_on_a_fresh_database(work: Callable[[], Any], *, fast_schema: bool) -> None:
+    """The script side of `run_on_suite_database`: set Django up on a fresh database of the
+    kind `--db` names (`fast_schema`: tables straight from the models, without migrations and
+    what they add), run `work` and write what it returns as JSON to `--out`."""
+    from bench.concurrent_edits import setup_django
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["postgres", "sqlite"], required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        _label, cleanup = setup_django(args.db, Path(tmp), fast_schema=fast_schema)
+        try:
+            found = work()
+        finally:
+            cleanup()
+    args.out.write_text(json.dumps(found), encoding="utf-8")

@@ -8,15 +8,11 @@ triggers refuse the flush that ends a transactional test on PostgreSQL)."""
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
-import tempfile
 import threading
-from pathlib import Path
 from typing import Any
 
-from bench.concurrent_edits import setup_django
+from tests.settings_probe import script_on_a_fresh_database
 
 PERIOD = ["--start", "2026-01-01", "--months", "3"]
 TEAMS = ["BHT Plus Ekby", "HLT Ekby"]
@@ -72,19 +68,5 @@ def race() -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", choices=["postgres", "sqlite"], required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        _label, cleanup = setup_django(args.db, Path(tmp), fast_schema=True)
-        try:
-            found = race()
-        finally:
-            cleanup()
-    args.out.write_text(json.dumps(found), encoding="utf-8")
-
-
 if __name__ == "__main__":
-    main()
+    script_on_a_fresh_database(race, fast_schema=True)
