@@ -32,7 +32,7 @@ class Scheme(models.IntegerChoices):
 
 
 def link(prev_hash: str, seq: int, body_digest: str) -> str:
-    """An event's hash under `Scheme.LINKED`. Its twin in SQL: `audit.services._APPEND_ONE`."""
+    """An event's hash under `Scheme.LINKED`. Its twin in SQL: `audit_link` (migration 0008)."""
     return hashlib.sha256(f"{prev_hash}:{seq}:{body_digest}".encode("ascii")).hexdigest()
 
 
