@@ -50,8 +50,8 @@ def access_log(
 
 
 def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[AccessEvent]:
-    """Append several events in one go (a page showing many identified children): one lock,
-    one insert, whatever their number."""
+    """Append several events in one go (a page showing many identified children): one
+    statement on PostgreSQL, three on SQLite, whatever their number (up to `_CHUNK`)."""
     if not accesses:
         return []
     user = request.user
@@ -103,10 +103,11 @@ _HEAD = ChainHead._meta.db_table
 _TABLE = AccessEvent._meta.db_table
 
 
-def _array_of(field: Field) -> str:
-    """The type of a parameter array for the field's column; text for any length of text, so
-    that a value too long fails the insert as it would in a VALUES list, not truncated."""
-    return "text[]" if isinstance(field, CharField) else f"{field.db_type(connection)}[]"
+def _typed(field: Field) -> str:
+    """The SQL type a parameter for the field's column is cast to (the statements below take
+    values where PostgreSQL cannot infer a type); text for any length of text, so that a
+    value too long fails the insert, not truncated."""
+    return "text" if isinstance(field, CharField) else field.db_type(connection)
 
 
 # On PostgreSQL an append is one statement, whatever the number of events: the head moves on
@@ -125,7 +126,7 @@ WITH head AS (
     RETURNING seq, prev_hash, hash
 )
 INSERT INTO {_TABLE} (seq, prev_hash, hash, {_COLUMNS})
-SELECT head.seq, head.prev_hash, head.hash, {", ".join(["%s"] * len(_CONTENT_FIELDS))}
+SELECT head.seq, head.prev_hash, head.hash, {", ".join(f"%s::{_typed(f)}" for f in _CONTENT_FIELDS)}
 FROM head
 RETURNING id, seq, prev_hash, hash
 """  # noqa: S608 (names from the models, values as parameters)
@@ -143,7 +144,7 @@ WITH head AS (
 INSERT INTO {_TABLE} (seq, prev_hash, hash, {_COLUMNS})
 SELECT links.seq, links.prev_hash, links.hash,
     {", ".join(f"content.{f.column}" for f in _CONTENT_FIELDS)}
-FROM links JOIN UNNEST({", ".join(f"%({f.attname})s::{_array_of(f)}" for f in _CONTENT_FIELDS)})
+FROM links JOIN UNNEST({", ".join(f"%({f.attname})s::{_typed(f)}[]" for f in _CONTENT_FIELDS)})
     WITH ORDINALITY AS content({_COLUMNS}, n) USING (n)
 RETURNING id, seq, prev_hash, hash
 """  # noqa: S608 (names from the models, values as parameters)
