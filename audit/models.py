@@ -102,7 +102,8 @@ class AccessEvent(models.Model):
     # Not unique: `seq` is, and the hash covers `seq`. A unique index here (with its LIKE twin
     # on PostgreSQL) cost two more index inserts per event and guarded nothing.
     hash = models.CharField(max_length=64)
-    scheme = models.PositiveSmallIntegerField(_("hash scheme"), choices=Scheme.choices)
+    # No CHECK constraint: adding one would scan the whole log under an exclusive lock.
+    scheme = models.SmallIntegerField(_("hash scheme"), choices=Scheme.choices)
 
     class Meta:
         verbose_name = _("access event")

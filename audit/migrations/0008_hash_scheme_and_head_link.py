@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="accessevent",
             name="scheme",
-            field=models.PositiveSmallIntegerField(
+            field=models.SmallIntegerField(
                 choices=[
                     (1, "all fields in one document"),
                     (2, "previous hash, sequence number and a digest of the other fields"),
