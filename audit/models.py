@@ -163,8 +163,8 @@ class ChainHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
-    # The hash before the last append: the one statement that appends an event on PostgreSQL
-    # sets it from `hash` as it moves the head on, and so returns both ends of the new link.
+    # The hash the last append linked from: the statement that appends on PostgreSQL sets it
+    # from `hash` as it moves the head on, and so returns where its new links start.
     prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:

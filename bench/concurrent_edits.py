@@ -95,7 +95,7 @@ def setup_django(db: str, workdir: Path, *, fast_schema: bool = False) -> tuple[
     if fast_schema:  # tables straight from the models (no migrations, no triggers): quick tests
         settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
         call_command("migrate", verbosity=0, interactive=False, run_syncdb=True)
-        # ...and the one function the code calls (the access log's appends on PostgreSQL).
+        # ...and the functions the code calls (the access log's appends on PostgreSQL).
         from django.db import connection
 
         audit_0008 = import_module("audit.migrations.0008_hash_scheme_and_head_link")
