@@ -45,6 +45,7 @@ test: install browser-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SAMVERKAN_TESTING=1 $(BIN)/mypy
 
 check: install
 	mkdir -p var

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import CharField, Field
@@ -107,7 +107,16 @@ def _typed(field: Field) -> str:
     """The SQL type a parameter for the field's column is cast to (the statements below take
     values where PostgreSQL cannot infer a type); text for any length of text, so that a
     value too long fails the insert, not truncated."""
-    return "text" if isinstance(field, CharField) else field.db_type(connection)
+    db_type = "text" if isinstance(field, CharField) else field.db_type(connection)
+    if db_type is None:  # a field without a column: never one of the log's
+        raise TypeError(f"{field} has no column")
+    return db_type
+
+
+def _column(field: Field) -> str:
+    if field.column is None:  # as above
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 # On PostgreSQL an append is one statement, whatever the number of events: the head moves on
@@ -118,7 +127,7 @@ def _typed(field: Field) -> str:
 # insert). The single event, which every child's page writes, has a statement of its own:
 # the batch's (the chain in `audit_links`, the events as arrays) costs the server about
 # 0.3 ms more for one event.
-_COLUMNS = ", ".join(f.column for f in _CONTENT_FIELDS)
+_COLUMNS = ", ".join(_column(f) for f in _CONTENT_FIELDS)
 _APPEND_ONE = f"""
 WITH head AS (
     UPDATE {_HEAD} SET seq = seq + 1, prev_hash = hash, hash = audit_link(hash, seq + 1, %s)
@@ -143,7 +152,7 @@ WITH head AS (
 )
 INSERT INTO {_TABLE} (seq, prev_hash, hash, {_COLUMNS})
 SELECT links.seq, links.prev_hash, links.hash,
-    {", ".join(f"content.{f.column}" for f in _CONTENT_FIELDS)}
+    {", ".join(f"content.{_column(f)}" for f in _CONTENT_FIELDS)}
 FROM links JOIN UNNEST({", ".join(f"%({f.attname})s::{_typed(f)}[]" for f in _CONTENT_FIELDS)})
     WITH ORDINALITY AS content({_COLUMNS}, n) USING (n)
 RETURNING id, seq, prev_hash, hash
@@ -152,7 +161,7 @@ RETURNING id, seq, prev_hash, hash
 
 def _append_linked_there(cursor: CursorWrapper, events: list[AccessEvent]) -> None:
     statement: str
-    params: list[object] | dict[str, object]
+    params: Sequence[Any] | dict[str, Any]
     if len(events) == 1:
         statement = _APPEND_ONE
         params = [events[0].body_digest(), *(_prepared(events[0], f) for f in _CONTENT_FIELDS)]
@@ -189,7 +198,7 @@ def _append_linked_here(cursor: CursorWrapper, events: list[AccessEvent]) -> Non
         event.seq, event.prev_hash = seq, prev_hash
         event.hash = prev_hash = event.compute_hash()
     values = [_prepared(event, field) for event in events for field in _EVENT_FIELDS]
-    columns = ", ".join(field.column for field in _EVENT_FIELDS)
+    columns = ", ".join(_column(field) for field in _EVENT_FIELDS)
     one = "(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"
     insert = f"INSERT INTO {_TABLE} ({columns}) VALUES {', '.join([one] * len(events))}"  # noqa: S608
     cursor.execute(f"{insert} RETURNING seq, id", values)
@@ -202,7 +211,7 @@ def _append_linked_here(cursor: CursorWrapper, events: list[AccessEvent]) -> Non
     )
 
 
-def _prepared(event: AccessEvent, field: Field) -> object:
+def _prepared(event: AccessEvent, field: Field) -> Any:
     """The event's value for the field, prepared as the ORM would."""
     return field.get_db_prep_save(getattr(event, field.attname), connection)
 

@@ -35,7 +35,8 @@ def race() -> dict[str, Any]:
 
     def run(n: int) -> None:
         request = RequestFactory().get("/")
-        request.user, request.request_id = nurse, f"thread-{n}"
+        request.user = nurse
+        request.request_id = f"thread-{n}"  # type: ignore[attr-defined]  # as the middleware
         decision = Decision(allowed=True, basis=Basis.OWN_UNIT, unit=bvc)
         try:
             together.wait()

@@ -25,14 +25,14 @@ AFTER = [("audit", "0008_hash_scheme_and_head_link")]
 SQLITE_TRIGGERS = import_module("audit.migrations.0006_hash_not_unique").SQLITE_TRIGGERS
 
 
-def _migrate(targets):  # type: ignore[no-untyped-def]
+def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
 
-def _as_written_before(apps, count: int) -> None:  # type: ignore[no-untyped-def]
+def _as_written_before(apps, count: int) -> None:
     """Events as the first scheme wrote them (its hash: `AccessEvent.canonical`, which
     covers the same fields as before the scheme existed)."""
     from audit.models import GENESIS_HASH, AccessEvent
