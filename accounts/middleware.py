@@ -56,7 +56,8 @@ class second_factor_required:
         self, request: HttpRequest, view_func: Callable[..., Any], *args: Any
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        # `is_verified` is django_otp's, added by its middleware.
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
             return None
         if getattr(view_func, "second_factor_not_required", False) or not getattr(
             view_func, "login_required", True

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self):  # type: ignore[no-untyped-def]
+    def _get_session_from_db(self):
         """As Django's (the session if it has not expired, else None and no key), in a
         statement written out once. Only its data is read: that is all `load()` uses."""
         connection = connections[router.db_for_read(self.model)]
@@ -60,6 +60,7 @@ class SessionStore(db.SessionStore):
 
     def _removed(self) -> bool:
         try:
-            return not self.exists(self.session_key)
+            key = self.session_key
+            return key is None or not self.exists(key)
         except DatabaseError:  # the database is failing: Django's error stands
             return False

@@ -35,7 +35,8 @@ def project_templates() -> list[str]:
         if not isinstance(engine, DjangoTemplates):
             continue
         for loader in engine.engine.template_loaders:
-            for directory in map(Path, loader.get_dirs()):
+            # Every loader Django ships has get_dirs; the stubs' base class does not.
+            for directory in map(Path, loader.get_dirs()):  # type: ignore[attr-defined]
                 if not _ours(directory):
                     continue  # third-party templates are compiled when first used
                 names.update(str(path.relative_to(directory)) for path in directory.rglob("*.html"))
