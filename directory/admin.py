@@ -35,11 +35,11 @@ class UnitAdmin(admin.ModelAdmin):
 @admin.register(Professional)
 class ProfessionalAdmin(UserAdmin):
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Profession"), {"fields": ("profession", "title", "phone")}),
     )
     add_fieldsets = (
-        *UserAdmin.add_fieldsets,
+        *(UserAdmin.add_fieldsets or ()),
         (_("Profession"), {"fields": ("first_name", "last_name", "email", "profession")}),
     )
     list_display = ["username", "first_name", "last_name", "profession", "is_active"]

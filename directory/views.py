@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.contrib.auth.decorators import login_not_required
@@ -43,7 +44,7 @@ HELP_WITH: dict[str, Promise] = {
 class LanguageSelect(forms.Select):
     """Each language is named in itself, so each option says which language it is in."""
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         if value:
             option["attrs"]["lang"] = value
@@ -68,12 +69,15 @@ class ServiceFilterForm(forms.Form):
         languages: list[SpokenLanguage],
     ) -> None:
         super().__init__(data)  # type: ignore[arg-type]
-        self.fields["kommun"].choices = [("", _("All municipalities")), *municipalities]
-        self.fields["behov"].choices = [("", _("Anything")), *HELP_WITH.items()]
-        self.fields["sprak"].choices = [
+        self._choices("kommun").choices = [("", _("All municipalities")), *municipalities]
+        self._choices("behov").choices = [("", _("Anything")), *HELP_WITH.items()]
+        self._choices("sprak").choices = [
             ("", _("Any language")),
             *((language.code, language.name) for language in languages),
         ]
+
+    def _choices(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,6 @@ class IdentityNumberFormField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return ""
         return normalise_identity_number(text)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -73,7 +73,7 @@ class ChildRegistrationForm(forms.Form):
 
     def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
             pk__in=[unit.pk for unit in units], sector__in=REGISTERING_SECTORS
         )
 

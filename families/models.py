@@ -179,7 +179,7 @@ class Child(Person):
         limit_choices_to={"sector__in": [Sector.PRESCHOOL, Sector.SCHOOL]},
         db_index=False,  # led by the unit's covering index below
     )
-    guardians = models.ManyToManyField(
+    guardians: models.ManyToManyField[Guardian, Custody] = models.ManyToManyField(
         "Guardian", through="Custody", related_name="children", verbose_name=_("guardians")
     )
     created_at = models.DateTimeField(auto_now_add=True)

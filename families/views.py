@@ -46,7 +46,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "units": policy.current_units(request.user),  # type: ignore[arg-type]
+            "units": policy.current_units(request.user),
             "query": query,
         },
     )
@@ -65,9 +65,9 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "child": child,
             "custodies": custodies,
             "decision": decision,
-            "show_address": policy.may_see_address(request.user, child),  # type: ignore[arg-type]
-            "may_extract": policy.may_produce_log_extract(request.user, child).allowed,  # type: ignore[arg-type]
-            "may_screen": policy.may_run_screening(request.user, child).allowed,  # type: ignore[arg-type]
+            "show_address": policy.may_see_address(request.user, child),
+            "may_extract": policy.may_produce_log_extract(request.user, child).allowed,
+            "may_screen": policy.may_run_screening(request.user, child).allowed,
         },
     )
 
@@ -76,7 +76,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def child_register_view(request: HttpRequest) -> HttpResponse:
     """Register a child (e.g. a newborn) in one of the user's units, with its guardians."""
     data = request.POST or None
-    units = policy.current_units(request.user)  # type: ignore[arg-type]
+    units = policy.current_units(request.user)
     form = ChildRegistrationForm(data, units=units)
     guardian_forms = [
         GuardianForm(data, prefix="g1"),

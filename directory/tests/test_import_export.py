@@ -50,7 +50,7 @@ def _snapshot() -> list[tuple]:
 
 
 @pytest.fixture
-def directory(cast) -> Unit:  # type: ignore[no-untyped-def]
+def directory(cast) -> Unit:
     """The cast's two services and a fully described one, with text that needs quoting."""
     Service.objects.create(
         name="Stödsamtal, för föräldrar",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 URL = "/resurser/"
 
 
-def _service(provider: Unit, name: str, **fields: object) -> Service:
+def _service(provider: Unit, name: str, **fields: Any) -> Service:
     return Service.objects.create(
         name=name,
         kind=fields.pop("kind", Service.Kind.OTHER),
@@ -29,18 +31,18 @@ def _service(provider: Unit, name: str, **fields: object) -> Service:
 
 
 @pytest.fixture
-def ekby(db) -> Unit:  # type: ignore[no-untyped-def]
+def ekby(db) -> Unit:
     return factories.unit("Familjecentralen Ekby", "open_preschool", factories.organisation("Ekby"))
 
 
 @pytest.fixture
-def sjostad(db) -> Unit:  # type: ignore[no-untyped-def]
+def sjostad(db) -> Unit:
     return factories.unit(
         "Socialtjänsten Sjöstad", "social_services", factories.organisation("Sjö")
     )
 
 
-def _names(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> list[str]:
     return [service.name for service in response.context["services"]]
 
 
