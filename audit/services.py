@@ -84,12 +84,10 @@ def access_log_many(*, request: HttpRequest, accesses: list[Access]) -> list[Acc
         )
     # No savepoint inside a caller's transaction (two round trips fewer per event): if the
     # append fails, the caller's whole transaction fails with it, as it must.
+    append = _append_linked_there if connection.vendor == "postgresql" else _append_linked_here
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(events), _CHUNK):
-            if connection.vendor == "postgresql":
-                _append_linked_there(cursor, events[start : start + _CHUNK])
-            else:
-                _append_linked_here(cursor, events[start : start + _CHUNK])
+            append(cursor, events[start : start + _CHUNK])
     return events
 
 
@@ -176,11 +174,9 @@ def _append_linked_there(cursor: CursorWrapper, events: list[AccessEvent]) -> No
         ChainHead.objects.get_or_create(pk=1)
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    by_seq = {seq: (pk, prev_hash, hash_) for pk, seq, prev_hash, hash_ in rows}
-    first = min(by_seq)
-    for n, event in enumerate(events):
-        event.seq = first + n
-        event.pk, event.prev_hash, event.hash = by_seq[event.seq]
+    # The events took the numbers after the head in their order.
+    for event, row in zip(events, sorted(rows, key=lambda row: row[1]), strict=True):
+        event.pk, event.seq, event.prev_hash, event.hash = row
 
 
 def _append_linked_here(cursor: CursorWrapper, events: list[AccessEvent]) -> None:

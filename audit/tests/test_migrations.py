@@ -1,7 +1,6 @@
 """Migrating an access log that already holds events: they keep the first scheme and verify,
 the chain goes on from them, and the database still refuses to change them."""
 
-import datetime
 from importlib import import_module
 
 import pytest
@@ -9,10 +8,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from audit.models import Action, Scheme
 from audit.services import audit_verify
 from audit.tests.test_chain import _events
-from consent.policy import Basis, Purpose
+from audit.tests.test_schemes import first_scheme_rows
 
 # SQLite cannot change a schema inside a transaction, so there the test commits and empties
 # the log itself after. PostgreSQL can, and its access log refuses to be emptied: there the
@@ -33,35 +31,11 @@ def _migrate(targets):
 
 
 def _as_written_before(apps, count: int) -> None:
-    """Events as the first scheme wrote them (its hash: `AccessEvent.canonical`, which
-    covers the same fields as before the scheme existed)."""
-    from audit.models import GENESIS_HASH, AccessEvent
-
+    """Events as the first scheme wrote them, with the head moved on to the last."""
     Event, Head = apps.get_model("audit", "AccessEvent"), apps.get_model("audit", "ChainHead")
-    prev_hash = GENESIS_HASH
-    for seq in range(1, count + 1):
-        fields = {
-            "seq": seq,
-            "occurred_at": datetime.datetime(2026, 1, seq, 8, tzinfo=datetime.UTC),
-            "actor_id": None,
-            "actor_username": "nurse",
-            "actor_name": "Sköterska Ett",
-            "actor_role": "bvc_nurse",
-            "unit_id": None,
-            "unit_name": "BVC Ekby",
-            "action": Action.VIEW_CHILD,
-            "purpose": Purpose.CARE,
-            "child_id": seq,
-            "child_identifier": "",
-            "basis": Basis.OWN_UNIT,
-            "basis_reference": "",
-            "allowed": True,
-            "request_id": f"before-{seq}",
-            "prev_hash": prev_hash,
-        }
-        prev_hash = AccessEvent(**fields, scheme=Scheme.WHOLE).compute_hash()
-        Event.objects.create(**fields, hash=prev_hash)
-    Head.objects.update_or_create(pk=1, defaults={"seq": count, "hash": prev_hash})
+    rows = first_scheme_rows(count)
+    Event.objects.bulk_create([Event(**row) for row in rows])
+    Head.objects.update_or_create(pk=1, defaults={"seq": count, "hash": rows[-1]["hash"]})
 
 
 def test_events_stored_before_keep_the_first_scheme_and_the_chain_goes_on(cast):

@@ -20,34 +20,40 @@ from consent.policy import Basis, Decision, Purpose
 pytestmark = pytest.mark.django_db
 
 
+def first_scheme_rows(count: int) -> list[dict[str, object]]:
+    """`count` events' fields, hash included, as the chain's first appends wrote them (no
+    `scheme` column yet: `AccessEvent.canonical` covers the fields of that time)."""
+    rows, prev_hash = [], GENESIS_HASH
+    for seq in range(1, count + 1):
+        row: dict[str, object] = {
+            "seq": seq,
+            "occurred_at": datetime.datetime(2026, 1, seq, 8, tzinfo=datetime.UTC),
+            "actor_id": None,
+            "actor_username": "nurse",
+            "actor_name": "Sköterska Ett",
+            "actor_role": "bvc_nurse",
+            "unit_id": None,
+            "unit_name": "BVC Ekby",
+            "action": Action.VIEW_CHILD,
+            "purpose": Purpose.CARE,
+            "child_id": seq,
+            "child_identifier": "",
+            "basis": Basis.OWN_UNIT,
+            "basis_reference": "",
+            "allowed": True,
+            "request_id": f"before-{seq}",
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = AccessEvent(**row, scheme=Scheme.WHOLE).compute_hash()
+        rows.append(row)
+    return rows
+
+
 def _stored_under_the_first_scheme(cast, count: int) -> list[AccessEvent]:
     """Events as the chain's first appends wrote them, with the head moved on to the last."""
-    events, prev_hash = [], GENESIS_HASH
-    for seq in range(1, count + 1):
-        event = AccessEvent(
-            seq=seq,
-            occurred_at=datetime.datetime(2026, 1, seq, 8, tzinfo=datetime.UTC),
-            actor_id=cast.nurse.pk,
-            actor_username=cast.nurse.username,
-            actor_name="Sköterska Ett",
-            actor_role="bvc_nurse",
-            unit_id=cast.bvc.pk,
-            unit_name=cast.bvc.name,
-            action=Action.VIEW_CHILD,
-            purpose=Purpose.CARE,
-            child_id=seq,
-            child_identifier="",
-            basis=Basis.OWN_UNIT,
-            basis_reference="",
-            allowed=True,
-            request_id=f"old-{seq}",
-            prev_hash=prev_hash,
-            scheme=Scheme.WHOLE,
-        )
-        event.hash = prev_hash = event.compute_hash()
-        events.append(event)
+    events = [AccessEvent(**row, scheme=Scheme.WHOLE) for row in first_scheme_rows(count)]
     AccessEvent.objects.bulk_create(events)
-    ChainHead.objects.update_or_create(pk=1, defaults={"seq": count, "hash": prev_hash})
+    ChainHead.objects.update_or_create(pk=1, defaults={"seq": count, "hash": events[-1].hash})
     return events
 
 
