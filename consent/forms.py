@@ -73,7 +73,7 @@ class RecordMultipleChoiceField(RecordIdChoices, forms.ModelMultipleChoiceField)
     def _check_values(self, value: Any) -> Any:
         for each in value:
             self._check_id(each)
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # not in django-stubs
 
 
 def _date_widget() -> forms.DateInput:
@@ -81,7 +81,7 @@ def _date_widget() -> forms.DateInput:
 
 
 class ServiceChoiceField(RecordChoiceField):
-    def label_from_instance(self, obj: Service) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Service) -> str:
         return f"{obj.name} ({obj.provider.name})"
 
 

@@ -29,11 +29,13 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from typing_extensions import TypeIs
 
     from cases.models import ReportOfConcern
     from consent.models import Consent, ConsentScope
-    from directory.models import Professional, Unit
+    from directory.models import Professional, Team, Unit
     from families.models import Child, ChildQuerySet
+    from plans.models import Plan
 
     User = Professional | AnonymousUser
 
@@ -72,9 +74,25 @@ class Decision:
     def deny(cls) -> Decision:
         return cls(allowed=False, basis=Basis.NONE)
 
+    @property
+    def through_unit(self) -> Unit:
+        """The unit an allowed access goes through: every rule that allows names one."""
+        if self.unit is None:
+            raise ValueError("a denial goes through no unit")
+        return self.unit
 
-def _is_professional(user: User) -> bool:
+
+def _is_professional(user: User) -> TypeIs[Professional]:
+    """A signed-in, active professional; after it, the type checker knows the user is one."""
     return bool(user.is_authenticated and user.is_active)
+
+
+def acting_professional(user: User) -> Professional:
+    """The user as the professional who acts, to record as such: only ever asked after a
+    decision allowed them, which no one but a signed-in professional gets."""
+    if not _is_professional(user):
+        raise ValueError("only a signed-in professional acts")
+    return user
 
 
 def current_units(user: User) -> list[Unit]:
@@ -88,7 +106,7 @@ def current_units(user: User) -> list[Unit]:
         cached = list(
             Unit.objects.filter(memberships__in=_current_memberships(user)).order_by("pk")
         )
-        user._samverkan_units = cached  # type: ignore[union-attr]
+        user._samverkan_units = cached  # type: ignore[attr-defined]  # a cache, not a field
     return cached
 
 
@@ -99,13 +117,13 @@ def current_unit_ids(user: User) -> list[int]:
     return [unit.pk for unit in current_units(user)]
 
 
-def _current_memberships(user: User):  # type: ignore[no-untyped-def]
+def _current_memberships(user: Professional):  # type: ignore[no-untyped-def]
     from directory.models import Membership
 
     return Membership.objects.current().filter(professional=user)
 
 
-def _user_units(user: User):  # type: ignore[no-untyped-def]
+def _user_units(user: Professional):  # type: ignore[no-untyped-def]
     from directory.models import Unit
 
     return Unit.objects.filter(pk__in=_current_memberships(user).values("unit_id"))
@@ -144,12 +162,12 @@ def _reached_by_any(*rules):  # type: ignore[no-untyped-def]
     return first.union(*rest)
 
 
-def visible_child_ids(
+def visible_child_ids(  # type: ignore[no-untyped-def]
     user: User,
     purpose: Purpose | None = None,
     among: Collection[int] | None = None,
     columns: Sequence[str] = (),
-):  # type: ignore[no-untyped-def]
+):
     """The ids of the children `user` may see (each once): the subquery behind
     `visible_children`, which also counts them without reading the children themselves.
 
@@ -200,7 +218,7 @@ def decide_children(
     children: Iterable[Child],
     purpose: Purpose,
     *,
-    team=None,  # type: ignore[no-untyped-def]
+    team: Team | None = None,
 ) -> dict[int, Decision]:
     """A decision for each child, in a fixed number of queries however many children and
     whichever rule turns out to allow each one: the user's units, the reports of concern and
@@ -356,7 +374,8 @@ def may_run_screening(user: User, child: Child) -> Decision:
     from directory.models import Sector
 
     decision = decide_child(user, child, Purpose.CARE)
-    if decision.basis == Basis.OWN_UNIT and decision.unit.sector == Sector.CHILD_HEALTH:
+    unit = decision.unit
+    if decision.basis == Basis.OWN_UNIT and unit is not None and unit.sector == Sector.CHILD_HEALTH:
         return decision
     for unit in current_units(user):
         if unit.pk == child.bvc_unit_id:
@@ -467,7 +486,7 @@ def decide_plan(user: User, plan) -> Decision:  # type: ignore[no-untyped-def]
     )
 
 
-def decide_plans(user: User, plans: Iterable) -> dict[int, Decision]:  # type: ignore[type-arg]
+def decide_plans(user: User, plans: Iterable[Plan]) -> dict[int, Decision]:
     """`decide_plan` for a list of plans (a worklist, the plan list), in a fixed number of
     queries however many plans: the same rules, keyed by plan id."""
     plans = list(plans)

@@ -30,7 +30,7 @@ class ConsentError(ValueError):
 
 
 def _decision(request: HttpRequest, child: Child) -> policy.Decision:
-    decision = policy.may_record_consent(request.user, child)  # type: ignore[arg-type]
+    decision = policy.may_record_consent(request.user, child)
     if not decision.allowed:
         raise ConsentError(_("Only the child's own units record consents."))
     return decision
@@ -117,8 +117,8 @@ def consent_record(
             service=service,
             valid_from=valid_from,
             valid_until=valid_until,
-            recorded_by=request.user,
-            recorded_unit=decision.unit,
+            recorded_by=policy.acting_professional(request.user),
+            recorded_unit=decision.through_unit,
             child_view=child_view,
             includes_screening_answers=includes_screening_answers,
             child_age_years=age,
@@ -139,7 +139,9 @@ def consent_record(
         ConsentScope.objects.bulk_create(
             [
                 ConsentScope(
-                    consent=consent, sector=sector, municipality_id=decision.unit.municipality_id
+                    consent=consent,
+                    sector=sector,
+                    municipality_id=decision.through_unit.municipality_id,
                 )
                 for sector in sectors
             ]
@@ -212,7 +214,7 @@ def consent_give(
             witness=witness.strip(),
             document=document or "",
             given_at=now,
-            recorded_by=request.user,
+            recorded_by=policy.acting_professional(request.user),
         )
         if not missing_guardians(locked):
             locked.effective_from = now
@@ -235,7 +237,7 @@ def consent_withdraw(
     withdrawn too. What other sectors already documented stays in their own records."""
     from cases.models import Referral
 
-    decision = policy.may_record_withdrawal(request.user, consent)  # type: ignore[arg-type]
+    decision = policy.may_record_withdrawal(request.user, consent)
     if not decision.allowed:
         raise ConsentError(_("You may not record a withdrawal of this consent."))
     giving = consent.givings.filter(guardian=guardian, withdrawn_at__isnull=True).first()

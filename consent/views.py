@@ -86,7 +86,7 @@ def _consent_for_request(
     child, decision = child_for_request(
         request, child_id, action=Action.VIEW_CONSENT, purpose=Purpose.CARE, decide=decide
     )
-    consent = child.consents.for_child_consents().get(pk=pk)  # type: ignore[attr-defined]
+    consent = child.consents.for_child_consents().get(pk=pk)
     consent.child = child
     return consent, decision
 
@@ -106,11 +106,11 @@ def child_consents(request: HttpRequest, pk: int) -> HttpResponse:
     child, decision = child_for_request(
         request, pk, action=Action.VIEW_CONSENT, purpose=Purpose.CARE
     )
-    may_record = policy.may_record_consent(request.user, child).allowed  # type: ignore[arg-type]
+    may_record = policy.may_record_consent(request.user, child).allowed
     custodians = custodial_guardians(child)
     now = timezone.now()
     rows = []
-    for consent in child.consents.for_child_consents():  # type: ignore[attr-defined]
+    for consent in child.consents.for_child_consents():
         consent.child = child
         state = consent.state(now)
         givings = list(consent.givings.all())
@@ -157,7 +157,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentRecordForm(
         request.POST if request.method == "POST" else None,
         child=child,
-        area=decision.unit.municipality,
+        area=decision.through_unit.municipality,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -337,7 +337,9 @@ def blank_form(request: HttpRequest, pk: int) -> HttpResponse:
         purpose=Purpose.CARE,
         decide=policy.may_record_consent,
     )
-    form = ConsentScopeForm(request.GET or None, child=child, area=decision.unit.municipality)
+    form = ConsentScopeForm(
+        request.GET or None, child=child, area=decision.through_unit.municipality
+    )
     text, lang = "", ""
     if form.is_valid():
         data = form.cleaned_data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_not_required
@@ -44,7 +44,16 @@ HELP_WITH: dict[str, Promise] = {
 class LanguageSelect(forms.Select):
     """Each language is named in itself, so each option says which language it is in."""
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+    def create_option(
+        self,
+        name: str,
+        value: Any,
+        label: int | str,
+        selected: bool,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         if value:
             option["attrs"]["lang"] = value

@@ -8,22 +8,27 @@ on every request of a logged-in user or a guardian at the kiosk (profiled on the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from django.contrib.sessions.base_session import AbstractBaseSession
+
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self):
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
         """As Django's (the session if it has not expired, else None and no key), in a
         statement written out once. Only its data is read: that is all `load()` uses."""
         connection = connections[router.db_for_read(self.model)]
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data FROM {table}"  # noqa: S608 (a model's table)
+                f"SELECT session_key, session_data FROM {table}"  # noqa: S608 (a model's table)
                 " WHERE session_key = %s AND expire_date > %s",
                 [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
             )
@@ -31,7 +36,7 @@ class SessionStore(db.SessionStore):
         if row is None:
             self._session_key = None
             return None
-        return self.model(session_key=self.session_key, session_data=row[0])
+        return self.model(session_key=row[0], session_data=row[1])
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

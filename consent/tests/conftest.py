@@ -6,8 +6,8 @@ from django.conf import settings
 
 
 @pytest.fixture
-def as_user(as_user):  # type: ignore[no-untyped-def]
-    def english_client(user):  # type: ignore[no-untyped-def]
+def as_user(as_user):
+    def english_client(user):
         client = as_user(user)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client

@@ -17,7 +17,7 @@ BEFORE = [("consent", "0005_foreign_keys_led_by_other_indexes")]
 AFTER = [("consent", "0006_scope_sector_in_municipality")]
 
 
-def _migrate(targets):  # type: ignore[no-untyped-def]
+def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)

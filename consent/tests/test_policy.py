@@ -265,3 +265,21 @@ def test_every_rule_agrees_on_whom_a_consent_scope_reaches(cast, receivers, scop
             if decision.allowed:
                 assert decision.basis == Basis.CONSENT and decision.unit == unit
         transaction.set_rollback(True)
+
+
+def test_every_allowing_decision_names_the_unit_it_goes_through_and_a_denial_none(cast):
+    child = factories.child(bvc=cast.bvc)
+    assert policy.decide_child(cast.nurse, child, Purpose.CARE).through_unit == cast.bvc
+    with pytest.raises(ValueError, match="no unit"):
+        _ = policy.decide_child(cast.family_therapist, child, Purpose.CARE).through_unit
+
+
+def test_only_a_signed_in_active_professional_is_recorded_as_acting(cast):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert policy.acting_professional(cast.nurse) == cast.nurse
+    with pytest.raises(ValueError, match="professional"):
+        policy.acting_professional(AnonymousUser())
+    cast.nurse.is_active = False
+    with pytest.raises(ValueError, match="professional"):
+        policy.acting_professional(cast.nurse)

@@ -35,7 +35,7 @@ HYPOTHESIS = settings(
 )
 
 
-def _scope(cast, scope: str) -> dict[str, list]:  # type: ignore[no-untyped-def]
+def _scope(cast, scope: str) -> dict[str, list]:
     return {
         "sectors": {
             "social_sector": [Sector.SOCIAL_SERVICES],
@@ -45,7 +45,7 @@ def _scope(cast, scope: str) -> dict[str, list]:  # type: ignore[no-untyped-def]
     }
 
 
-def _covers(cast, scope: str, reader) -> bool:  # type: ignore[no-untyped-def]
+def _covers(cast, scope: str, reader) -> bool:
     """Does a consent with `scope` reach `reader`, worked out by hand from the cast?"""
     return {
         "family_therapist": scope in ("social_sector", "social_unit"),
@@ -54,7 +54,7 @@ def _covers(cast, scope: str, reader) -> bool:  # type: ignore[no-untyped-def]
     }.get(reader, False)
 
 
-def _plan(cast, child, consent) -> Plan:  # type: ignore[no-untyped-def]
+def _plan(cast, child, consent) -> Plan:
     today = timezone.localdate()
     return Plan.objects.create(
         child=child,
