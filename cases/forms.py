@@ -6,7 +6,7 @@ number, birth date or address, only an age band and free text (which the service
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -85,8 +85,10 @@ class ConcernForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(pk__in=[unit.pk for unit in units])
-        self.fields["team"].queryset = teams
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            pk__in=[unit.pk for unit in units]
+        )
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
         if not anonymous:
             del self.fields["age_band"], self.fields["text_checked"]
             self.fields["worry"].help_text = _("Describe what you have noticed.")
@@ -127,8 +129,8 @@ class IdentifyForm(forms.Form):
 
     def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = children
-        self.fields["consent"].queryset = Consent.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["child"]).queryset = children
+        cast(forms.ModelChoiceField, self.fields["consent"]).queryset = Consent.objects.filter(
             child__in=children, purpose=Purpose.TEAM_DISCUSSION
         )
 
@@ -140,13 +142,28 @@ class IdentifyForm(forms.Form):
         return data
 
 
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Service) -> str:
+        return f"{obj.name} ({obj.provider.name})"
+
+
+class ReferralConsentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Consent) -> str:
+        return _("%(service)s – %(state)s, valid until %(until)s (consent %(id)s)") % {
+            "service": obj.service or "–",
+            "state": obj.state().label,
+            "until": f"{obj.valid_until:%Y-%m-%d}",
+            "id": obj.pk,
+        }
+
+
 class ReferralForm(forms.Form):
-    service = forms.ModelChoiceField(
+    service = ServiceChoiceField(
         label=_("Service"),
         queryset=Service.objects.filter(active=True).select_related("provider"),
         empty_label=_("Choose a service"),
     )
-    consent = forms.ModelChoiceField(
+    consent = ReferralConsentChoiceField(
         label=_("Referral consent"),
         queryset=Consent.objects.none(),
         widget=Radios(),
@@ -162,23 +179,11 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        consent = self.fields["consent"]
-        consent.queryset = (
+        cast(forms.ModelChoiceField, self.fields["consent"]).queryset = (
             Consent.objects.filter(child=child, purpose=Purpose.REFERRAL)
             .select_related("service")
             .order_by("-valid_until", "-pk")
         )
-        consent.label_from_instance = _consent_label
-        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.provider.name})"
-
-
-def _consent_label(consent: Consent) -> str:
-    return _("%(service)s – %(state)s, valid until %(until)s (consent %(id)s)") % {
-        "service": consent.service or "–",
-        "state": consent.state().label,
-        "until": f"{consent.valid_until:%Y-%m-%d}",
-        "id": consent.pk,
-    }
 
 
 class ReferralStepForm(forms.Form):

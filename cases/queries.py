@@ -29,6 +29,8 @@ from samverkan.charts import Chart
 from .models import Action, Concern, Referral, ReportOfConcern
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from directory.models import Professional, Team, Unit
     from meetings.models import AgendaItem
 
@@ -44,7 +46,7 @@ def concern_for_request(request: HttpRequest, pk: int) -> Concern:
     """The case `pk` if the user may open it; 404 otherwise, the same for missing and
     forbidden, and the refused attempt is logged."""
     concern = (
-        policy.visible_concerns(request.user)  # type: ignore[arg-type]
+        policy.visible_concerns(request.user)
         .select_related("created_by", "unit", "team", "contact_person")
         .filter(pk=pk)
         .first()
@@ -73,7 +75,7 @@ def shown_children(
     children = list(
         Child.objects.visible_to(user, among=wanted).select_related("bvc_unit", "school_unit")  # type: ignore[arg-type]
     )
-    decisions = policy.decide_children(user, children, Purpose.CARE)  # type: ignore[arg-type]
+    decisions = policy.decide_children(user, children, Purpose.CARE)
     shown = {child.pk: (child, decisions[child.pk]) for child in children}
     shown = {pk: pair for pk, pair in shown.items() if pair[1].allowed}
     access_log_many(
@@ -161,7 +163,7 @@ class Capped:
 # --- Reports of concern ---------------------------------------------------------------------
 
 
-def intake_units(user: Professional) -> list[Unit]:
+def intake_units(user: Professional | AnonymousUser) -> list[Unit]:
     """The user's units that receive reports of concern."""
     return [unit for unit in policy.current_units(user) if unit.receives_reports_of_concern]
 
@@ -175,7 +177,7 @@ def report_inbox(units: list[Unit]) -> QuerySet[ReportOfConcern]:
     )
 
 
-def visible_reports(user: Professional) -> QuerySet[ReportOfConcern]:
+def visible_reports(user: Professional | AnonymousUser) -> QuerySet[ReportOfConcern]:
     """Reports the user made, and reports to a unit the user is a member of."""
     if not user.is_authenticated:
         return ReportOfConcern.objects.none()
@@ -186,7 +188,7 @@ def visible_reports(user: Professional) -> QuerySet[ReportOfConcern]:
 def report_for_request(request: HttpRequest, pk: int) -> ReportOfConcern:
     """The report `pk` if the user made it or their unit received it; 404 otherwise (logged)."""
     report = (
-        visible_reports(request.user)  # type: ignore[arg-type]
+        visible_reports(request.user)
         .select_related("reporter", "reporter_unit", "to_unit", "acknowledged_by")
         .filter(pk=pk)
         .first()
@@ -261,6 +263,8 @@ def team_lead_times(team: Team, *, today: datetime.date | None = None) -> LeadTi
     days: dict[tuple[int, tuple[int, int]], list[float]] = defaultdict(list)
     names: dict[int, str] = {}
     for service_id, name, contact, noticed in found:
+        if contact is None:  # never: the filter leaves such referrals out
+            continue
         names[service_id] = name
         days[service_id, quarter_of(contact)].append((contact - noticed).total_seconds() / 86400)
     quarters = sorted({q for _service, q in days})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,9 @@ from families.identity import normalise_identity_number
 from families.models import Child, Guardian
 
 from .models import Action, AgeBand, Concern, Referral, ReportOfConcern, Theme
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 class CaseError(ValueError):
@@ -62,7 +66,7 @@ def identity_warnings(text: str) -> list[str]:
     return warnings
 
 
-def _own_unit(user: Professional, unit: Unit) -> Unit:
+def _own_unit(user: Professional | AnonymousUser, unit: Unit) -> Unit:
     if unit not in policy.current_units(user):
         raise CaseError(_("Choose one of your own units."))
     return unit
@@ -82,12 +86,12 @@ def concern_record(
 ) -> Concern:
     """Record a concern: anonymous (an age band only) or about a child the user may see."""
     user = request.user
-    _own_unit(user, unit)  # type: ignore[arg-type]
-    if team is not None and team not in policy.teams_of(user):  # type: ignore[arg-type]
+    _own_unit(user, unit)
+    if team is not None and team not in policy.teams_of(user):
         raise CaseError(_("You are not a member of that team."))
     decision = None
     if child is not None:
-        decision = policy.decide_child(user, child, Purpose.CARE)  # type: ignore[arg-type]
+        decision = policy.decide_child(user, child, Purpose.CARE)
         if not decision.allowed:
             raise CaseError(_("You may not record concerns about this child."))
         age_band = AgeBand.of(child.birth_date)
@@ -97,9 +101,11 @@ def concern_record(
         warnings = identity_warnings(f"{setting}\n{worry}")
         if warnings and not text_checked:
             raise IdentityInText(warnings)
+    # _own_unit has let only a professional of the unit through.
+    professional = policy.acting_professional(user)
     with transaction.atomic():
         concern = Concern.objects.create(
-            created_by=user,
+            created_by=professional,
             unit=unit,
             sector=unit.sector,
             setting=setting,
@@ -108,8 +114,8 @@ def concern_record(
             team=team,
             child=child,
             identified_at=timezone.now() if child else None,
-            identified_by=user if child else None,
-            contact_person=user,
+            identified_by=professional if child else None,
+            contact_person=professional,
         )
         concern.themes.set(themes or [])
         if child is not None and decision is not None:
@@ -140,7 +146,7 @@ def concern_identify(
     user = request.user
     if not concern.is_anonymous:
         raise CaseError(_("The case is already identified."))
-    decision = policy.decide_child(user, child, Purpose.CARE)  # type: ignore[arg-type]
+    decision = policy.decide_child(user, child, Purpose.CARE)
     if not decision.allowed:
         raise CaseError(_("You may not see this child."))
     _effective(consent, child, Purpose.TEAM_DISCUSSION)
@@ -173,7 +179,7 @@ def referral_send(
     user = request.user
     if concern.child is None:
         raise CaseError(_("A referral needs an identified case."))
-    decision = policy.decide_child(user, concern.child, Purpose.CARE)  # type: ignore[arg-type]
+    decision = policy.decide_child(user, concern.child, Purpose.CARE)
     if not decision.allowed:
         raise CaseError(_("You may not see this child."))
     _effective(consent, concern.child, Purpose.REFERRAL)
@@ -185,8 +191,8 @@ def referral_send(
             child=concern.child,
             service=service,
             consent=consent,
-            created_by=user,
-            unit=decision.unit,
+            created_by=policy.acting_professional(user),
+            unit=decision.through_unit,
             note=note,
             sent_at=timezone.now(),
         )
@@ -209,7 +215,7 @@ def referral_update(
     """Move a referral on: received, first contact, then completed or declined."""
     if step not in REFERRAL_STEPS:
         raise CaseError(_("Unknown step."))
-    decision = policy.decide_child(request.user, referral.child, Purpose.REFERRAL)  # type: ignore[arg-type]
+    decision = policy.decide_child(request.user, referral.child, Purpose.REFERRAL)
     if not decision.allowed:
         raise CaseError(_("You may not update this referral."))
     if referral.closed_at is not None:
@@ -244,7 +250,7 @@ def report_of_concern_make(
 ) -> ReportOfConcern:
     """A mandatory report to social services. No consent is asked for: the law demands it."""
     user = request.user
-    decision = policy.decide_child(user, child, Purpose.CARE)  # type: ignore[arg-type]
+    decision = policy.decide_child(user, child, Purpose.CARE)
     if not decision.allowed:
         raise CaseError(_("You may not see this child."))
     if not to_unit.receives_reports_of_concern:
@@ -253,7 +259,11 @@ def report_of_concern_make(
         raise CaseError(_("Describe what you have seen or heard."))
     with transaction.atomic():
         report = ReportOfConcern.objects.create(
-            child=child, reporter=user, reporter_unit=decision.unit, to_unit=to_unit, what=what
+            child=child,
+            reporter=policy.acting_professional(user),
+            reporter_unit=decision.through_unit,
+            to_unit=to_unit,
+            what=what,
         )
         access_log(
             request=request,
@@ -267,7 +277,7 @@ def report_of_concern_make(
 
 def report_of_concern_acknowledge(*, request: HttpRequest, report: ReportOfConcern) -> None:
     user = request.user
-    if report.to_unit not in policy.current_units(user):  # type: ignore[arg-type]
+    if report.to_unit not in policy.current_units(user):
         raise CaseError(_("Only the receiving unit acknowledges a report."))
     decision = Decision(
         allowed=True,
@@ -291,7 +301,7 @@ def report_of_concern_acknowledge(*, request: HttpRequest, report: ReportOfConce
 def action_complete(*, request: HttpRequest, action: Action) -> None:
     user = request.user
     team = action.team
-    if action.responsible_id != user.pk and not (team and policy.may_run_meeting(user, team)):  # type: ignore[arg-type]
+    if action.responsible_id != user.pk and not (team and policy.may_run_meeting(user, team)):
         raise CaseError(_("Only the responsible person or the coordinator marks it done."))
     Action.objects.filter(pk=action.pk, done_at__isnull=True).update(done_at=timezone.now())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,7 +53,7 @@ WORKLIST_LIMIT = 50
 SEARCH_LIMIT = 20
 
 
-def _posted(request: HttpRequest) -> object:
+def _posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
@@ -79,8 +79,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "contact": contact,
             "limit": WORKLIST_LIMIT,
             "today": timezone.localdate(),
-            "teams": list(policy.teams_of(user).order_by("name")),  # type: ignore[arg-type]
-            "intake": bool(queries.intake_units(user)),  # type: ignore[arg-type]
+            "teams": list(policy.teams_of(user).order_by("name")),
+            "intake": bool(queries.intake_units(user)),
         },
     )
 
@@ -89,7 +89,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     action = get_object_or_404(
-        Action.objects.filter(Q(responsible=user) | Q(team__coordinator=user)),  # type: ignore[misc]
+        Action.objects.filter(Q(responsible=user) | Q(team__coordinator=user)),
         pk=pk,
     )
     try:
@@ -123,8 +123,8 @@ def _concern_form(request: HttpRequest, *, child: Child | None) -> HttpResponse:
     user = request.user
     form = ConcernForm(
         _posted(request),
-        units=policy.current_units(user),  # type: ignore[arg-type]
-        teams=policy.teams_of(user).order_by("name"),  # type: ignore[arg-type]
+        units=policy.current_units(user),
+        teams=policy.teams_of(user).order_by("name"),
         anonymous=child is None,
     )
     warnings: list[str] = []
@@ -295,7 +295,7 @@ def referral_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["POST"])
 def referral_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the next step of a referral (received, first contact, completed, declined)."""
-    visible = policy.visible_children(request.user, purpose=Purpose.REFERRAL)  # type: ignore[arg-type]
+    visible = policy.visible_children(request.user, purpose=Purpose.REFERRAL)
     referral = (
         Referral.objects.filter(pk=pk, child__in=visible).select_related("child", "concern").first()
     )
@@ -323,7 +323,7 @@ def referral_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def referral_stats(request: HttpRequest, team_pk: int) -> HttpResponse:
     """The team's median lead time per service and quarter; small cells suppressed."""
-    team = get_object_or_404(policy.teams_of(request.user), pk=team_pk)  # type: ignore[arg-type]
+    team = get_object_or_404(policy.teams_of(request.user), pk=team_pk)
     stats = queries.team_lead_times(team)
     return render(
         request,
@@ -361,7 +361,7 @@ def report_new(request: HttpRequest, child_pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def report_inbox(request: HttpRequest) -> HttpResponse:
     """Reports of concern to the user's intake units: unacknowledged first, paginated."""
-    units = queries.intake_units(request.user)  # type: ignore[arg-type]
+    units = queries.intake_units(request.user)
     if not units:
         raise Http404
     page = Paginator(queries.report_inbox(units), PAGE_SIZE).get_page(request.GET.get("sida"))
@@ -381,7 +381,7 @@ def _report_page(
     request: HttpRequest, report: ReportOfConcern, form: ConfirmForm | None = None
 ) -> HttpResponse:
     child, decision = queries.shown_child(request, report.child_id)
-    receiving = report.to_unit in policy.current_units(request.user)  # type: ignore[arg-type]
+    receiving = report.to_unit in policy.current_units(request.user)
     return render(
         request,
         "cases/report_detail.html",

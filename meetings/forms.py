@@ -7,7 +7,7 @@ database again for every form it renders.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
@@ -66,8 +66,10 @@ class MinutesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.members = members
         self.themes_by_pk = {theme.pk: theme for theme in themes}
-        self.fields["themes"].choices = [(theme.pk, str(theme)) for theme in themes]
-        self.fields["contact_person"].choices = members.choices
+        cast(forms.ChoiceField, self.fields["themes"]).choices = [
+            (theme.pk, str(theme)) for theme in themes
+        ]
+        cast(forms.ChoiceField, self.fields["contact_person"]).choices = members.choices
         # Set by the view when a save was refused because someone else saved meanwhile.
         self.conflict = False
 
@@ -88,7 +90,10 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, members: Members, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = members
-        self.fields["responsible"].choices = [("", "---------"), *members.choices]
+        cast(forms.ChoiceField, self.fields["responsible"]).choices = [
+            ("", "---------"),
+            *members.choices,
+        ]
 
     def clean_responsible(self) -> Professional:
         return self.members.by_pk[self.cleaned_data["responsible"]]
@@ -118,7 +123,7 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[TeamMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["present"].choices = [
+        cast(forms.ChoiceField, self.fields["present"]).choices = [
             (m.professional.pk, f"{m.professional} ({m.unit})") for m in members
         ]
 
@@ -128,7 +133,7 @@ class RefusalForm(forms.Form):
 
 
 class ConcernChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Concern) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Concern) -> str:
         # The nominator's own case, described without the child's identity: a name here
         # would be an access of its own.
         where = obj.get_sector_display() + (f" – {obj.setting}" if obj.setting else "")
@@ -153,7 +158,7 @@ class NominateForm(forms.Form):
 
     def __init__(self, *args: Any, user: Professional, meeting: Meeting, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["concern"].queryset = (  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["concern"]).queryset = (
             Concern.objects.filter(created_by=user, status=Concern.Status.OPEN)
             .filter(Q(team__isnull=True) | Q(team=meeting.team))
             .exclude(agenda_items__meeting=meeting)

@@ -108,7 +108,7 @@ def agenda_identities(request: HttpRequest, items: list[AgendaItem]) -> dict[int
     """
     children = {item.concern.child.pk: item.concern.child for item in items if item.concern.child}
     decisions = policy.decide_children(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         children.values(),
         Purpose.TEAM_DISCUSSION,
         team=items[0].meeting.team if items else None,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -72,7 +73,7 @@ def meetings_generate(
     return meetings
 
 
-def _member(user: Professional, team: Team) -> None:
+def _member(user: Professional | AnonymousUser, team: Team) -> None:
     if team not in policy.teams_of(user):
         raise MeetingError(_("You are not a member of this team."))
 
@@ -82,7 +83,7 @@ def item_nominate(*, request: HttpRequest, meeting: Meeting, concern: Concern) -
     identified case needs the guardians' consent to team discussion first."""
     user = request.user
     team = meeting.team
-    _member(user, team)  # type: ignore[arg-type]
+    _member(user, team)
     if meeting.is_closed:
         raise MeetingError(_("The meeting is closed."))
     if concern.created_by_id != user.pk and concern.team_id != team.pk:
@@ -103,7 +104,10 @@ def item_nominate(*, request: HttpRequest, meeting: Meeting, concern: Concern) -
         item, created = AgendaItem.objects.get_or_create(
             meeting=meeting,
             concern=concern,
-            defaults={"nominated_by": user, "position": meeting.items.count() + 1},
+            defaults={
+                "nominated_by": policy.acting_professional(user),
+                "position": meeting.items.count() + 1,
+            },
         )
         if not created:
             raise MeetingError(_("The case is already on this meeting's agenda."))
@@ -113,14 +117,9 @@ def item_nominate(*, request: HttpRequest, meeting: Meeting, concern: Concern) -
 def _identified(request: HttpRequest, items: Iterable[AgendaItem], action: str) -> None:
     """Log the identified children among `items` that the user is shown."""
     items = list(items)
-    children = [item.concern.child for item in items if item.concern.child_id]
+    children = [item.concern.child for item in items if item.concern.child is not None]
     team = items[0].meeting.team if items else None
-    decisions = policy.decide_children(
-        request.user,  # type: ignore[arg-type]
-        children,
-        Purpose.TEAM_DISCUSSION,
-        team=team,
-    )
+    decisions = policy.decide_children(request.user, children, Purpose.TEAM_DISCUSSION, team=team)
     access_log_many(
         request=request,
         accesses=[
@@ -143,7 +142,7 @@ def minutes_save(
 ) -> AgendaItem:
     """Save an item's minutes if nobody else saved since `version`; else StaleEdit."""
     meeting = item.meeting
-    _member(request.user, meeting.team)  # type: ignore[arg-type]
+    _member(request.user, meeting.team)
     if meeting.is_closed:
         raise MeetingError(_("The meeting is closed: correct its minutes with an amendment."))
     if contact_person is not None and meeting.team not in policy.teams_of(contact_person):
@@ -195,7 +194,7 @@ def action_add(
     due_date: datetime.date,
 ) -> Action:
     team = item.meeting.team
-    _member(request.user, team)  # type: ignore[arg-type]
+    _member(request.user, team)
     if item.meeting.is_closed:
         raise MeetingError(_("The meeting is closed."))
     if team not in policy.teams_of(responsible):
@@ -209,12 +208,12 @@ def action_add(
         what=what.strip(),
         responsible=responsible,
         due_date=due_date,
-        created_by=request.user,
+        created_by=policy.acting_professional(request.user),
     )
 
 
 def attendance_set(*, request: HttpRequest, meeting: Meeting, present: set[int]) -> None:
-    if not policy.may_run_meeting(request.user, meeting.team):  # type: ignore[arg-type]
+    if not policy.may_run_meeting(request.user, meeting.team):
         raise MeetingError(_("Only the coordinator records attendance."))
     if meeting.is_closed:
         raise MeetingError(_("The meeting is closed."))
@@ -228,10 +227,10 @@ def attendance_set(*, request: HttpRequest, meeting: Meeting, present: set[int])
 
 def meeting_close(*, request: HttpRequest, meeting: Meeting) -> None:
     """Close the meeting: its minutes are locked from now on."""
-    if not policy.may_run_meeting(request.user, meeting.team):  # type: ignore[arg-type]
+    if not policy.may_run_meeting(request.user, meeting.team):
         raise MeetingError(_("Only the coordinator closes the meeting."))
     Meeting.objects.filter(pk=meeting.pk, closed_at__isnull=True).update(
-        closed_at=timezone.now(), closed_by=request.user
+        closed_at=timezone.now(), closed_by=policy.acting_professional(request.user)
     )
 
 
@@ -242,7 +241,7 @@ def item_amend(
     *, request: HttpRequest, item: AgendaItem, field: str, new_value: str, reason: str
 ) -> Amendment:
     """Correct locked minutes: the old text, the new text and the reason are all kept."""
-    if not policy.may_run_meeting(request.user, item.meeting.team):  # type: ignore[arg-type]
+    if not policy.may_run_meeting(request.user, item.meeting.team):
         raise MeetingError(_("Only the coordinator amends closed minutes."))
     if not item.meeting.is_closed:
         raise MeetingError(_("The meeting is open: edit the minutes directly."))
@@ -258,7 +257,7 @@ def item_amend(
             old_value=old,
             new_value=new_value,
             reason=reason.strip(),
-            made_by=request.user,
+            made_by=policy.acting_professional(request.user),
         )
         AgendaItem.objects.filter(pk=item.pk).update(**{field: new_value}, version=F("version") + 1)
         _identified(request, [item], AuditAction.MINUTES_AMEND)

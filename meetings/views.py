@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar, cast
 
 from django import forms
 from django.contrib import messages
@@ -54,7 +55,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(
-        policy.teams_of(request.user).select_related("coordinator"),  # type: ignore[arg-type]
+        policy.teams_of(request.user).select_related("coordinator"),
         pk=pk,
     )
     meetings = team.meetings.annotate(item_count=Count("items"))
@@ -74,6 +75,9 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "past": past,
         },
     )
+
+
+FormT = TypeVar("FormT", bound=forms.Form)
 
 
 @dataclass
@@ -113,7 +117,7 @@ def _meeting_page(
     """
     user = request.user
     team = meeting.team
-    is_coordinator = policy.may_run_meeting(user, team)  # type: ignore[arg-type]
+    is_coordinator = policy.may_run_meeting(user, team)
     is_open = not meeting.is_closed
     items = queries.agenda_for_page(meeting)
     shown = queries.agenda_identities(request, items)
@@ -121,9 +125,10 @@ def _meeting_page(
     members = Members(memberships, team.coordinator)
     themes = queries.themes_for(meeting)
 
-    def pick(prefix: str, make: Callable[[], forms.Form] | None) -> forms.Form | None:
+    def pick(prefix: str, make: Callable[[], FormT] | None) -> FormT | None:
         if bound is not None and bound.prefix == prefix:
-            return bound
+            # A prefix is only ever given to forms of one class: the one `make` builds.
+            return cast(FormT, bound)
         return make() if make is not None else None
 
     rows = []
@@ -153,8 +158,8 @@ def _meeting_page(
             AgendaRow(
                 item=item,
                 shown=shown.get(item.pk),
-                minutes_form=pick(f"minutes-{item.pk}", minutes if is_open else None),  # type: ignore[arg-type]
-                action_form=pick(f"action-{item.pk}", action if is_open else None),  # type: ignore[arg-type]
+                minutes_form=pick(f"minutes-{item.pk}", minutes if is_open else None),
+                action_form=pick(f"action-{item.pk}", action if is_open else None),
                 amend_forms=[
                     (name, form) for name, form in zip(AMENDABLE, amend_forms, strict=True) if form
                 ],
@@ -210,7 +215,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def nominate(request: HttpRequest, pk: int) -> HttpResponse:
     """Put one of the user's own open cases on the meeting's agenda."""
     meeting = _meeting_or_404(request, pk)
-    form = NominateForm(request.POST or None, user=request.user, meeting=meeting)
+    form = NominateForm(
+        request.POST or None, user=policy.acting_professional(request.user), meeting=meeting
+    )
     if request.method == "POST" and form.is_valid():
         try:
             item = services.item_nominate(

@@ -14,7 +14,8 @@ Only fixed fragments of this module and `%s` placeholders are formatted into the
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import TypeAlias
 
 from django.db import connection
 
@@ -31,6 +32,10 @@ from .figures import (
     period_bounds,
 )
 
+# A value bound to a placeholder; dates and timestamps as the backend adapts them (a string on
+# SQLite, the value itself on PostgreSQL).
+Param: TypeAlias = int | str | datetime.date | None
+
 EMPTY = "''"
 ENROLLED = (Enrolment.Status.ACCEPTED, Enrolment.Status.ENDED)
 
@@ -41,19 +46,19 @@ def _days(later: str, earlier: str) -> str:
     return f"(julianday({later}) - julianday({earlier}))"
 
 
-def _in(values: Sequence[object]) -> str:
+def _in(values: Collection[object]) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def _moment(value: datetime.datetime) -> object:
+def _moment(value: datetime.datetime) -> Param:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _day(value: datetime.date) -> object:
+def _day(value: datetime.date) -> Param:
     return connection.ops.adapt_datefield_value(value)
 
 
-def _rows(sql: str, params: Sequence[object]) -> list[tuple]:
+def _rows(sql: str, params: Sequence[Param]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

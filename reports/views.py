@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django import forms
@@ -39,7 +39,8 @@ class PeriodForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["region"].choices = [(r.pk, r.name) for r in regions]
+        region = cast(forms.TypedChoiceField, self.fields["region"])  # the field declared above
+        region.choices = [(r.pk, r.name) for r in regions]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -64,7 +65,7 @@ class PeriodForm(forms.Form):
 def regional(request: HttpRequest) -> HttpResponse:
     """The figures of one region the policy lets the user see (default: the last twelve
     months). A user who may see no region, or who asks for another one, gets a 404."""
-    regions = list(policy.statistics_regions(request.user).order_by("name"))  # type: ignore[arg-type]
+    regions = list(policy.statistics_regions(request.user).order_by("name"))
     wanted = request.GET.get("region", "")
     if not regions or (wanted and wanted not in {str(r.pk) for r in regions}):
         raise Http404

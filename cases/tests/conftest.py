@@ -6,6 +6,7 @@ The UI's msgids are English; Swedish arrives later and must not break these test
 from __future__ import annotations
 
 import datetime
+from typing import TypedDict, Unpack
 
 import pytest
 import time_machine
@@ -15,7 +16,7 @@ from django.utils import timezone
 from cases.models import AgeBand, Concern
 from consent.models import Consent
 from consent.policy import Purpose
-from directory.models import Professional, Sector, Team, Unit
+from directory.models import Professional, Sector, Service, Team, Unit
 from families.models import Child
 from tests import factories
 
@@ -25,14 +26,14 @@ AFTERNOON = datetime.datetime(2026, 3, 10, 14, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     with time_machine.travel(AFTERNOON, tick=True) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
-    def client_for(user: Professional):  # type: ignore[no-untyped-def]
+def login(as_user):
+    def client_for(user: Professional):
         client = as_user(user)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client
@@ -40,12 +41,32 @@ def login(as_user):  # type: ignore[no-untyped-def]
     return client_for
 
 
-def child_with_guardians(**extra: object) -> Child:
+class ChildExtra(TypedDict, total=False):
+    """What the tests pass on to `factories.child`."""
+
+    bvc: Unit | None
+    school: Unit | None
+    birth: datetime.date | None
+    first_name: str
+    last_name: str
+
+
+def child_with_guardians(**extra: Unpack[ChildExtra]) -> Child:
     """A child in joint custody: both guardians must give a consent."""
     child = factories.child(**extra)
     factories.guardian_of(child)
     factories.guardian_of(child)
     return child
+
+
+class ConcernExtra(TypedDict, total=False):
+    """Concern fields the tests set besides make_concern's own."""
+
+    contact_person: Professional
+    status: str
+    feedback_due: datetime.date | None
+    family_contacted_at: datetime.datetime | None
+    created_at: datetime.datetime
 
 
 def make_concern(
@@ -55,7 +76,7 @@ def make_concern(
     child: Child | None = None,
     team: Team | None = None,
     worry: str = "Often tired in the group, sleeps badly according to the parents.",
-    **extra: object,
+    **extra: Unpack[ConcernExtra],
 ) -> Concern:
     """A concern written straight to the model (the services always stamp "now")."""
     return Concern.objects.create(
@@ -74,8 +95,22 @@ def make_concern(
     )
 
 
-def team_consent(child: Child, recorder: Professional, team: Team, **extra: object) -> Consent:
-    sectors = extra.pop("sectors", [Sector.PRESCHOOL, Sector.SOCIAL_SERVICES])
+class ConsentExtra(TypedDict, total=False):
+    """What the tests pass on to `factories.consent` besides the team and sectors."""
+
+    state: str
+    service: Service | None
+    units: list[Unit]
+
+
+def team_consent(
+    child: Child,
+    recorder: Professional,
+    team: Team,
+    *,
+    sectors: tuple[str, ...] = (Sector.PRESCHOOL, Sector.SOCIAL_SERVICES),
+    **extra: Unpack[ConsentExtra],
+) -> Consent:
     return factories.consent(
-        child, recorder, Purpose.TEAM_DISCUSSION, team=team, sectors=sectors, **extra
+        child, recorder, Purpose.TEAM_DISCUSSION, team=team, sectors=list(sectors), **extra
     )

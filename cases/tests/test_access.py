@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(cast):  # type: ignore[no-untyped-def]
+def world(cast):
     """One of everything, all in Ekby: a child, an identified and an anonymous case, a
     referral, a report of concern and an action."""
     from cases.models import Referral

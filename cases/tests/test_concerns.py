@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 NEW = reverse("cases:concern_new")
 
 
-def _anonymous(cast, **overrides):  # type: ignore[no-untyped-def]
+def _anonymous(cast, **overrides):
     data = {
         "unit": cast.bvc.pk,
         "age_band": AgeBand.TODDLER,

@@ -25,16 +25,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def case(cast):  # type: ignore[no-untyped-def]
+def case(cast):
     child = child_with_guardians(bvc=cast.bvc)
     return make_concern(cast.nurse, cast.bvc, child=child, team=cast.bht_team)
 
 
-def referral_consent(cast, child, service, state="effective"):  # type: ignore[no-untyped-def]
+def referral_consent(cast, child, service, state="effective"):
     return factories.consent(child, cast.nurse, Purpose.REFERRAL, service=service, state=state)
 
 
-def _send(client, case, service, consent=None):  # type: ignore[no-untyped-def]
+def _send(client, case, service, consent=None):
     data = {"service": service.pk, "note": "Sleep problems since the summer."}
     if consent is not None:
         data["consent"] = consent.pk
@@ -151,7 +151,7 @@ def test_withdrawing_the_consent_withdraws_open_referrals(cast, login, case):
 # --- Lead times -----------------------------------------------------------------------------
 
 
-def _referrals(cast, team, service, consent, lead_days, first_contact):  # type: ignore[no-untyped-def]
+def _referrals(cast, team, service, consent, lead_days, first_contact):
     """Referrals whose first contact falls on `first_contact`, each `lead_days[i]` after its
     concern was recorded."""
     for days in lead_days:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 INBOX = reverse("cases:report_inbox")
 
 
-def _report(client, child, to_unit, what="Bruises on both arms, says he fell."):  # type: ignore[no-untyped-def]
+def _report(client, child, to_unit, what="Bruises on both arms, says he fell."):
     return client.post(
         reverse("cases:report_new", args=[child.pk]), {"to_unit": to_unit.pk, "what": what}
     )
@@ -117,7 +117,7 @@ def test_only_someone_who_may_see_the_child_reports_from_its_page(cast, login):
     assert ReportOfConcern.objects.count() == 0
 
 
-def _reports(cast, n, acknowledged=0):  # type: ignore[no-untyped-def]
+def _reports(cast, n, acknowledged=0):
     now = timezone.now()
     for i in range(n):
         ReportOfConcern.objects.create(
@@ -132,7 +132,7 @@ def _reports(cast, n, acknowledged=0):  # type: ignore[no-untyped-def]
         )
 
 
-def _inbox_queries(client, **params) -> int:  # type: ignore[no-untyped-def]
+def _inbox_queries(client, **params) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(INBOX, params)
     assert response.status_code == 200

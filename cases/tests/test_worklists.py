@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 WORKLIST = reverse("cases:worklist")
 
 
-def _action(cast, concern, days, **extra):  # type: ignore[no-untyped-def]
+def _action(cast, concern, days, **extra):
     return Action.objects.create(
         concern=concern,
         team=cast.bht_team,
@@ -105,14 +105,14 @@ def test_names_show_only_where_the_policy_allows_and_are_logged(cast, login):
     assert not AccessEvent.objects.filter(actor_username="therapist").exists()
 
 
-def _worklist_queries(client) -> int:  # type: ignore[no-untyped-def]
+def _worklist_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(WORKLIST)
     assert response.status_code == 200
     return len(queries)
 
 
-def _rows(cast, n):  # type: ignore[no-untyped-def]
+def _rows(cast, n):
     """n identified cases with an action each, and n anonymous ones to contact."""
     for i in range(n):
         child = factories.child(bvc=cast.bvc)

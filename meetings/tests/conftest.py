@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TypedDict, Unpack
 
 import pytest
 import time_machine
@@ -25,7 +26,7 @@ AFTERNOON = datetime.datetime(2026, 3, 10, 14, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     with time_machine.travel(AFTERNOON, tick=True):
         yield
 
@@ -63,7 +64,17 @@ def nominate(user: Professional, meeting: Meeting, concern: Concern) -> AgendaIt
     return services.item_nominate(request=request_as(user), meeting=meeting, concern=concern)
 
 
-def child_with_guardians(**extra: object) -> Child:
+class ChildFields(TypedDict, total=False):
+    """What the tests set on a child; the factory fills in the rest."""
+
+    bvc: Unit
+    school: Unit
+    first_name: str
+    last_name: str
+    protection: str
+
+
+def child_with_guardians(**extra: Unpack[ChildFields]) -> Child:
     """A child in joint custody: both guardians must give a consent."""
     child = factories.child(**extra)
     factories.guardian_of(child)
@@ -72,8 +83,8 @@ def child_with_guardians(**extra: object) -> Child:
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
-    def client_for(user: Professional):  # type: ignore[no-untyped-def]
+def login(as_user):
+    def client_for(user: Professional):
         client = as_user(user)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client

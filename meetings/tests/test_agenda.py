@@ -33,7 +33,7 @@ def _page(client, meeting):
 
 
 @pytest.fixture
-def identified(cast):  # type: ignore[no-untyped-def]
+def identified(cast):
     """A BVC child on the BHT agenda, with a team-discussion consent for social services."""
     meeting = make_meeting(cast.bht_team)
     child = child_with_guardians(bvc=cast.bvc, first_name="Ellen", last_name="Identifierbar")
@@ -49,12 +49,12 @@ def identified(cast):  # type: ignore[no-untyped-def]
     return meeting, child, consent, item
 
 
-def _item_html(body: str, item) -> str:  # type: ignore[no-untyped-def]
+def _item_html(body: str, item) -> str:
     start = body.index(f'id="item-{item.pk}"')
     return body[start : body.index("</article>", start)]
 
 
-def _shows_identity(body: str, child) -> bool:  # type: ignore[no-untyped-def]
+def _shows_identity(body: str, child) -> bool:
     named = child.last_name in body or child.identifier in body
     return named or child.identity_number in body
 
@@ -214,6 +214,7 @@ def _add_items(cast, meeting: Meeting, count: int) -> None:
     """`count` items, alternately anonymous and identified (consent for social services),
     each with a theme and an action."""
     theme = Theme.objects.filter(active=True).first()
+    assert theme is not None  # the default themes come with the migrations
     request = request_as(cast.nurse)
     for n in range(count):
         child = None
@@ -307,11 +308,11 @@ def test_the_meeting_pages_carry_no_inline_script_or_style_and_link_their_styles
 # --- Every kind of agenda item: the page's cost must not depend on what the agenda holds ---
 
 
-def _identified_concern(cast, child, *, by=None, unit=None):  # type: ignore[no-untyped-def]
+def _identified_concern(cast, child, *, by=None, unit=None):
     return make_concern(by or cast.nurse, unit or cast.bvc, child=child)
 
 
-def _item_anonymous_with_theme_and_actions(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_anonymous_with_theme_and_actions(cast, meeting):
     item = nominate(cast.nurse, meeting, make_concern(cast.nurse, cast.bvc))
     item.themes.set(Theme.objects.filter(active=True)[:2])
     request = request_as(cast.nurse)
@@ -333,24 +334,24 @@ def _item_anonymous_with_theme_and_actions(cast, meeting):  # type: ignore[no-un
     return item
 
 
-def _item_under_team_consent(cast, meeting, bvc, recorder, sectors):  # type: ignore[no-untyped-def]
+def _item_under_team_consent(cast, meeting, bvc, recorder, sectors):
     """An identified item about a child of `bvc` with a team-discussion consent for `sectors`."""
     child = child_with_guardians(bvc=bvc)
     factories.consent(child, recorder, "team_discussion", team=cast.bht_team, sectors=sectors)
     return nominate(cast.nurse, meeting, _identified_concern(cast, child))
 
 
-def _item_own_unit_child_the_coordinator_sees_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_own_unit_child_the_coordinator_sees_by_consent(cast, meeting):
     sectors = [Sector.SOCIAL_SERVICES, Sector.OPEN_PRESCHOOL]
     return _item_under_team_consent(cast, meeting, cast.bvc, cast.nurse, sectors)
 
 
-def _item_other_units_child_the_nurse_sees_only_by_consent(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_other_units_child_the_nurse_sees_only_by_consent(cast, meeting):
     sectors = [Sector.CHILD_HEALTH, Sector.OPEN_PRESCHOOL]
     return _item_under_team_consent(cast, meeting, cast.other_bvc, cast.outsider, sectors)
 
 
-def _item_with_report_of_concern_referral_and_plan(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_with_report_of_concern_referral_and_plan(cast, meeting):
     """A child social services see through a report of concern (no consent), with a
     referral under a referral consent and a SIP started under a SIP consent."""
     child = child_with_guardians(bvc=cast.bvc)
@@ -377,7 +378,7 @@ def _item_with_report_of_concern_referral_and_plan(cast, meeting):  # type: igno
     return nominate(cast.nurse, meeting, concern)
 
 
-def _item_hidden_child_consent_for_another_team(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_hidden_child_consent_for_another_team(cast, meeting):
     """A child nobody in this team may see: its only consent is for another team's
     meetings, and another was withdrawn."""
     child = child_with_guardians(bvc=cast.other_bvc)
@@ -393,7 +394,7 @@ def _item_hidden_child_consent_for_another_team(cast, meeting):  # type: ignore[
     return nominate(cast.nurse, meeting, _identified_concern(cast, child))
 
 
-def _item_by_another_member_with_minutes(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_by_another_member_with_minutes(cast, meeting):
     """Nominated by another member from another unit, minutes and decisions written, a
     contact person who is not the nominator."""
     concern = make_concern(cast.special_educator, cast.preschool, age_band="3-6")
@@ -409,7 +410,7 @@ def _item_by_another_member_with_minutes(cast, meeting):  # type: ignore[no-unty
     )
 
 
-def _item_child_with_many_consents(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_child_with_many_consents(cast, meeting):
     """A protected child with several consents: for this team (a sector and a unit), for
     another team, pending, expired."""
     child = child_with_guardians(bvc=cast.bvc, protection=ProtectionLevel.PROTECTED_ADDRESS)
@@ -424,7 +425,7 @@ def _item_child_with_many_consents(cast, meeting):  # type: ignore[no-untyped-de
     return nominate(cast.nurse, meeting, _identified_concern(cast, child))
 
 
-def _item_school_child_with_action(cast, meeting):  # type: ignore[no-untyped-def]
+def _item_school_child_with_action(cast, meeting):
     child = child_with_guardians(bvc=cast.bvc, school=cast.school)
     item = nominate(cast.nurse, meeting, _identified_concern(cast, child))
     services.action_add(
@@ -451,7 +452,7 @@ ITEM_KINDS = [
 ]
 
 
-def _measure(client, meeting):  # type: ignore[no-untyped-def]
+def _measure(client, meeting):
     with CaptureQueriesContext(connection) as queries:
         response = _page(client, meeting)
     assert response.status_code == 200
@@ -480,7 +481,7 @@ def test_the_meeting_page_costs_the_same_for_2_and_8_items_of_every_kind(
     services.attendance_set(request=coordinator, meeting=meeting, present={cast.nurse.pk})
     client = login(getattr(cast, viewer))
 
-    def add_and_measure(kinds):  # type: ignore[no-untyped-def]
+    def add_and_measure(kinds):
         Meeting.objects.filter(pk=meeting.pk).update(closed_at=None, closed_by=None)
         items = [make(cast, meeting) for make in kinds]
         if closed:

@@ -43,11 +43,11 @@ def _minutes(item: AgendaItem, version: int, discussion: str, **extra: object) -
     return data
 
 
-def _save(client, item, data):  # type: ignore[no-untyped-def]
+def _save(client, item, data):
     return client.post(reverse("meetings:minutes_save", args=[item.pk]), data)
 
 
-def _form(response, prefix: str):  # type: ignore[no-untyped-def]
+def _form(response, prefix: str):
     for name in ("close_form", "done_form", "attendance_form"):
         form = response.context.get(name)
         if form is not None and form.prefix == prefix:
@@ -293,7 +293,7 @@ def test_a_save_racing_the_close_is_refused_as_closed_not_written(cast, item):
     assert AgendaItem.objects.get(pk=item.pk).discussion == ""
 
 
-def _amend(client, item, part: str, new_value: str, reason: str):  # type: ignore[no-untyped-def]
+def _amend(client, item, part: str, new_value: str, reason: str):
     prefix = f"amend-{item.pk}-{part}"
     return client.post(
         reverse("meetings:amend", args=[item.pk]),

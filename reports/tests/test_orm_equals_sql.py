@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory.models import Service
+from families.models import Child
 from reports.figures import frame_of
 from reports.statistics import collect_figures
 from reports.statistics_sql import collect_figures_sql
@@ -73,7 +74,7 @@ events = st.fixed_dictionaries(
 )
 
 
-def _populate(w: World, people: list, found: dict) -> None:  # type: ignore[type-arg]
+def _populate(w: World, people: list, found: dict) -> None:
     programme = w.programme(
         0,
         [
@@ -82,7 +83,7 @@ def _populate(w: World, people: list, found: dict) -> None:  # type: ignore[type
         ],
         datetime.date(2025, 1, 1),
     )
-    made = []
+    made: list[Child] = []
     for muni, born, postal, shares in people:
         bvc = w.outside_bvc if muni == 2 else w.bvcs[muni]
         guardians = list(made[0].guardians.all()) if shares and made else None
@@ -92,7 +93,7 @@ def _populate(w: World, people: list, found: dict) -> None:  # type: ignore[type
             )
         )
 
-    def pick(i: int):  # type: ignore[no-untyped-def]
+    def pick(i: int):
         return made[i % len(made)]
 
     def moment(h: int) -> datetime.datetime:
@@ -143,7 +144,7 @@ def world() -> World:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(people=children, found=events)
-def test_the_orm_and_the_sql_count_the_same_on_random_regions(world, people, found):  # type: ignore[no-untyped-def]
+def test_the_orm_and_the_sql_count_the_same_on_random_regions(world, people, found):
     with transaction.atomic():
         world.screenings.clear()
         world.consents.clear()

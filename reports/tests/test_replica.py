@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def replica():  # type: ignore[no-untyped-def]
+def replica():
     connections.settings[REPLICA] = dict(connections[DEFAULT_DB_ALIAS].settings_dict)
     connections[REPLICA] = connections[DEFAULT_DB_ALIAS]
     yield
@@ -56,10 +56,10 @@ def test_the_statistics_page_counts_on_the_replica_and_decides_access_on_the_pri
     leader = factories.professional("leader", units=[world.bvcs[1]], manager=True)
     seen: dict[str, str] = {}
 
-    def spy(owner, name):  # type: ignore[no-untyped-def]
+    def spy(owner, name):
         function = getattr(owner, name)
 
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):
             seen[name] = Child.objects.all().db  # where a read made now would go
             return function(*args, **kwargs)
 

@@ -23,7 +23,7 @@ from directory.models import Membership, Service
 from families.models import Child
 from tests import factories
 
-from .world import World, at, build_world
+from .world import World, at, build_world, present
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ URL = "/statistik/"
 
 
 @pytest.fixture(autouse=True)
-def _frozen():  # type: ignore[no-untyped-def]
+def _frozen():
     with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
 
@@ -42,7 +42,7 @@ def world() -> World:
     return build_world()
 
 
-def client_for(user):  # type: ignore[no-untyped-def]
+def client_for(user):
     """A logged-in client that chose English with the language switch."""
     client = verified_client(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -50,7 +50,7 @@ def client_for(user):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def leader(world):  # type: ignore[no-untyped-def]
+def leader(world):
     """A process leader: the manager of Sjöstad's BVC."""
     return factories.professional("leader", units=[world.bvcs[1]], manager=True)
 
@@ -59,7 +59,8 @@ def _children(w: World, n: int) -> None:
     """`n` children answered for at the 8-month occasion, every third with a referral; the
     guardians are shared, to keep it quick."""
     if not w.shared:
-        w.shared = [w.child(w.bvcs[0], datetime.date(2020, 1, 1)).guardians.first()]
+        eldest = w.child(w.bvcs[0], datetime.date(2020, 1, 1))
+        w.shared = [present(eldest.guardians.first(), "guardian")]
     noticed = at(datetime.date(2026, 2, 1))
     for i in range(n):
         born = datetime.date(2025, 6, 1) + datetime.timedelta(days=i % 90)
@@ -78,7 +79,7 @@ def test_the_url_is_named_reports_regional():
     assert reverse("reports:regional") == URL
 
 
-def test_a_manager_of_a_unit_in_the_region_sees_its_figures_with_suppressed_cells_as_dashes(  # type: ignore[no-untyped-def]
+def test_a_manager_of_a_unit_in_the_region_sees_its_figures_with_suppressed_cells_as_dashes(
     world, leader
 ):
     _children(world, 12)
@@ -103,13 +104,13 @@ def test_a_manager_of_a_unit_in_the_region_sees_its_figures_with_suppressed_cell
     assert stats.coverage[0].lines[-1].cells[0].part == 12
 
 
-def test_a_professional_who_is_not_a_manager_gets_a_404(world):  # type: ignore[no-untyped-def]
+def test_a_professional_who_is_not_a_manager_gets_a_404(world):
     nurse = factories.professional("nurse", units=[world.bvcs[0]])
 
     assert client_for(nurse).get(URL).status_code == 404
 
 
-def test_a_manager_elsewhere_gets_a_404_for_this_region_like_for_a_missing_one(world):  # type: ignore[no-untyped-def]
+def test_a_manager_elsewhere_gets_a_404_for_this_region_like_for_a_missing_one(world):
     other = factories.professional("elsewhere", units=[world.outside_bvc], manager=True)
     client = client_for(other)
 
@@ -120,14 +121,14 @@ def test_a_manager_elsewhere_gets_a_404_for_this_region_like_for_a_missing_one(w
 
     # The same page but for the asked path (the language switch returns to it) and the
     # per-render mask of the CSRF token.
-    def page(response, region):  # type: ignore[no-untyped-def]
+    def page(response, region):
         body = response.content.decode().replace(f"region={region}", "REGION")
         return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "CSRF", body)
 
     assert page(mine, world.region.pk) == page(missing, 999999)
 
 
-def test_an_ended_management_no_longer_opens_the_page(world, leader):  # type: ignore[no-untyped-def]
+def test_an_ended_management_no_longer_opens_the_page(world, leader):
     Membership.objects.filter(professional=leader).update(valid_until=datetime.date(2026, 7, 1))
 
     assert client_for(leader).get(URL).status_code == 404
@@ -143,7 +144,7 @@ def test_an_ended_management_no_longer_opens_the_page(world, leader):  # type: i
         ({"fran": "2010-01-01", "till": "2026-01-01"}, "Choose a period of at most 5 years."),
     ],
 )
-def test_bad_input_gives_a_form_error_and_no_figures(world, leader, query, error):  # type: ignore[no-untyped-def]
+def test_bad_input_gives_a_form_error_and_no_figures(world, leader, query, error):
     response = client_for(leader).get(URL, query)
 
     assert response.status_code == 200
@@ -151,7 +152,7 @@ def test_bad_input_gives_a_form_error_and_no_figures(world, leader, query, error
     assert response.context["stats"] is None
 
 
-def test_a_chosen_period_is_used(world, leader):  # type: ignore[no-untyped-def]
+def test_a_chosen_period_is_used(world, leader):
     response = client_for(leader).get(
         URL, {"region": world.region.pk, "fran": "2026-01-01", "till": "2026-06-30"}
     )
@@ -163,7 +164,7 @@ def test_a_chosen_period_is_used(world, leader):  # type: ignore[no-untyped-def]
     )
 
 
-def test_the_page_runs_the_same_number_of_queries_for_20_and_200_children(world, leader):  # type: ignore[no-untyped-def]
+def test_the_page_runs_the_same_number_of_queries_for_20_and_200_children(world, leader):
     client = client_for(leader)
     _children(world, 20)
     with CaptureQueriesContext(connection) as few:

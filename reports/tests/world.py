@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from consent.models import Consent
 from consent.policy import Purpose
@@ -27,6 +29,20 @@ from visits.models import Enrolment, Programme, ProgrammeArea
 
 _numbers = itertools.count(1)
 UTC = datetime.UTC
+T = TypeVar("T")
+
+
+def present(value: T | None, what: str) -> T:
+    """`value`, which the world relies on being set (a nullable column, a `.first()`): fails
+    loudly if it is not, rather than letting a None reach a model."""
+    if value is None:
+        raise AssertionError(f"the test world has no {what}")
+    return value
+
+
+def bvc_of(child: Child) -> Unit:
+    """The child's BVC: every child of the world has one."""
+    return present(child.bvc_unit, f"BVC for child {child.pk}")
 
 
 def at(day: datetime.date, hour: int = 12) -> datetime.datetime:
@@ -81,7 +97,7 @@ class World:
         child: Child,
         occasion: Occasion,
         submitted: datetime.datetime,
-        positive: set[str] = frozenset(),
+        positive: Collection[str] = frozenset(),
         *,
         guardian: int = 0,
     ) -> Response:
@@ -90,7 +106,7 @@ class World:
         if key not in self.screenings:
             self.screenings[key] = Screening.objects.create(
                 child=child,
-                unit=child.bvc_unit,
+                unit=bvc_of(child),
                 occasion=occasion,
                 version=self.version,
                 started_by=self.staff,
@@ -158,10 +174,10 @@ class World:
         sent: datetime.datetime | None = None,
         contact: datetime.datetime | None = None,
         unit: Unit | None = None,
-    ):  # type: ignore[no-untyped-def]
+    ):
         from cases.models import AgeBand, Concern, Referral
 
-        unit = unit or child.bvc_unit
+        unit = unit or bvc_of(child)
         concern = Concern.objects.create(
             created_by=self.staff,
             unit=unit,
@@ -189,13 +205,14 @@ class World:
         ended: datetime.datetime | None = None,
         first_version: datetime.datetime | None = None,
     ) -> Plan:
+        bvc = bvc_of(child)
         plan = Plan.objects.create(
             child=child,
             consent=self.consent(child, Purpose.SIP),
             requested_by="-",
             requested_on=started.date(),
             started_by=self.staff,
-            started_unit=child.bvc_unit,
+            started_unit=bvc,
             started_at=started,
             first_meeting_due=started.date(),
             status=Plan.Status.ENDED if ended else Plan.Status.ACTIVE,
@@ -207,10 +224,10 @@ class World:
                 number=1,
                 kind=PlanVersion.Kind.FIRST,
                 created_by=self.staff,
-                created_unit=child.bvc_unit,
+                created_unit=bvc,
                 created_at=first_version,
                 needs="-",
-                overall_responsibility=child.bvc_unit.organisation,
+                overall_responsibility=bvc.organisation,
                 coordinator=self.staff,
                 next_follow_up=first_version.date(),
             )
@@ -235,11 +252,11 @@ class World:
         return programme
 
     def enrol(self, child: Child, programme: Programme, status: str) -> Enrolment:
-        area = programme.areas.first()
+        area = present(programme.areas.first(), f"area in programme {programme.pk}")
         return Enrolment.objects.create(
             child=child,
             programme=programme,
-            unit=child.bvc_unit,
+            unit=bvc_of(child),
             area=area,
             rule=area.rule,
             first_time_parents=False,
@@ -284,7 +301,7 @@ def build_world(municipalities: int = 2) -> World:
             max_age_days=600,
         ),
     ]
-    services = {
+    services: dict[str, Service] = {
         Service.Kind.CHILD_PSYCHOLOGIST: factories.service(
             "Barnpsykolog", Service.Kind.CHILD_PSYCHOLOGIST, bvcs[0]
         ),
