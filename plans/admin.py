@@ -9,4 +9,4 @@ from .models import RegionPlanSettings
 @admin.register(RegionPlanSettings)
 class RegionPlanSettingsAdmin(admin.ModelAdmin):
     list_display = ["region", "first_meeting_days"]
-    autocomplete_fields: list[str] = []
+    autocomplete_fields = []

@@ -15,7 +15,7 @@ at their very next request; the child's own units keep it, as their own record.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -172,7 +172,9 @@ def shared_content(
         if version is not None
         else []
     )
-    units = {p.unit for p in participants if p.unit_id} | {a.unit for a in actions if a.unit_id}
+    units = {p.unit for p in participants if p.unit is not None} | {
+        a.unit for a in actions if a.unit is not None
+    }
     own = plan.child.unit_ids()
     covered = own | policy.units_covered_by(plan.consent, [u for u in units if u.pk not in own])
     return (
@@ -185,6 +187,8 @@ def _contact(participant: PlanParticipant, child_first_name: str) -> Contact:
     role = participant.role
     if participant.kind == PlanParticipant.Kind.PROFESSIONAL:
         person, unit = participant.professional, participant.unit
+        if person is None or unit is None:  # never: a check constraint requires both
+            raise ValueError(f"participant {participant.pk} has no professional or unit")
         return Contact(
             name=str(person),
             role=role or person.get_profession_display() or person.title,
@@ -193,8 +197,11 @@ def _contact(participant: PlanParticipant, child_first_name: str) -> Contact:
             email=person.email or unit.email,
         )
     if participant.kind == PlanParticipant.Kind.GUARDIAN:
+        guardian = participant.guardian
+        if guardian is None:  # never: a check constraint requires one
+            raise ValueError(f"participant {participant.pk} has no guardian")
         return Contact(
-            name=participant.guardian.full_name,
+            name=guardian.full_name,
             role=role or _("Guardian"),
             other=participant.contact,
         )
@@ -214,7 +221,7 @@ def _action(action: PlanAction) -> CopyAction:
     return CopyAction(
         what=action.what,
         who=who,
-        unit=action.unit.name if action.unit_id else "",
+        unit=action.unit.name if action.unit is not None else "",
         due_date=action.due_date,
         status=action.status,
         status_label=str(action.get_status_display()),
@@ -223,7 +230,9 @@ def _action(action: PlanAction) -> CopyAction:
 
 def _intervention(intervention: PlanIntervention) -> CopyIntervention:
     provider = (
-        intervention.provider.name if intervention.provider_id else intervention.provider_other
+        intervention.provider.name
+        if intervention.provider is not None
+        else intervention.provider_other
     )
     return CopyIntervention(
         what=intervention.what,
@@ -244,26 +253,27 @@ def family_copy(plan: Plan, language: str) -> FamilyCopy:
         raise UnknownLanguage(language)
     child = plan.child
     with translation.override(language):
-        base = {
-            "language": language,
-            "plan_id": plan.pk,
-            "child_first_name": child.first_name,
-            "child_name": child.full_name,
-            "status": plan.status,
-            "status_label": str(plan.get_status_display()),
-            "ended_at": plan.ended_at,
-            "requested_by": plan.requested_by,
-            "requested_on": plan.requested_on,
-            "started_at": plan.started_at,
-        }
         version = current_version(plan)
         participants, actions = shared_content(plan, version)
         contacts = [_contact(p, child.first_name) for p in participants]
+        base = FamilyCopy(
+            language=language,
+            plan_id=plan.pk,
+            child_first_name=child.first_name,
+            child_name=child.full_name,
+            status=plan.status,
+            status_label=str(plan.get_status_display()),
+            ended_at=plan.ended_at,
+            requested_by=plan.requested_by,
+            requested_on=plan.requested_on,
+            started_at=plan.started_at,
+            participants=contacts,
+        )
         if version is None:
-            return FamilyCopy(**base, participants=contacts)
+            return base
         coordinator = _coordinator(version, participants, contacts)
-        return FamilyCopy(
-            **base,
+        return replace(
+            base,
             version_number=version.number,
             version_saved_at=version.created_at,
             needs=version.needs,
@@ -277,7 +287,6 @@ def family_copy(plan: Plan, language: str) -> FamilyCopy:
             coordinator=coordinator,
             next_follow_up=version.next_follow_up,
             next_meeting=_next_meeting(plan) if plan.status == Plan.Status.ACTIVE else None,
-            participants=contacts,
             child_voice=version.child_voice,
             child_voice_method=str(version.get_child_voice_method_display()),
             child_voice_by=version.child_voice_by,
@@ -337,7 +346,7 @@ def plan_end(*, request: HttpRequest, plan: Plan, guardian: Guardian, reason: st
     entry), and the ending is audited. Other sectors lose the plan at their next request.
     Only a user `decide_plan` allows may record it.
     """
-    decision = policy.decide_plan(request.user, plan)  # type: ignore[arg-type]
+    decision = policy.decide_plan(request.user, plan)
     if not decision.allowed:
         raise PlanEndError(_("You may not record that the family ends this plan."))
     refuse_if_ended(plan)
@@ -351,7 +360,7 @@ def plan_end(*, request: HttpRequest, plan: Plan, guardian: Guardian, reason: st
         refuse_if_ended(locked)  # checked again under the lock: a double submit ends it once
         locked.status, locked.ended_at = Plan.Status.ENDED, now
         locked.ended_by_guardian, locked.end_reason = guardian, reason.strip()
-        locked.end_recorded_by = request.user
+        locked.end_recorded_by = policy.acting_professional(request.user)
         locked.save(
             update_fields=[
                 "status",

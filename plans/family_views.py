@@ -77,12 +77,12 @@ def _plan_for_request(
     forbidden. The attempt is logged before anything is shown (an allowed one only with
     `log_allowed`, when a service logs the access itself)."""
     plan = (
-        policy.visible_plans(request.user)  # type: ignore[arg-type]
+        policy.visible_plans(request.user)
         .select_related("child", "consent", "ended_by_guardian")
         .filter(pk=pk)
         .first()
     )
-    decision = Decision.deny() if plan is None else policy.decide_plan(request.user, plan)  # type: ignore[arg-type]
+    decision = Decision.deny() if plan is None else policy.decide_plan(request.user, plan)
     if log_allowed or not decision.allowed:
         access_log(
             request=request,
@@ -201,7 +201,7 @@ def plan_end_view(request: HttpRequest, pk: int) -> HttpResponse:
                     "see it."
                 ),
             )
-            if policy.visible_plans(request.user).filter(pk=plan.pk).exists():  # type: ignore[arg-type]
+            if policy.visible_plans(request.user).filter(pk=plan.pk).exists():
                 return redirect("plans:plan_end", pk=plan.pk)
             return redirect(reverse("plans:plan_list"))
     # The page is shown again, with the child's and guardians' names: a read of the plan.

@@ -79,7 +79,7 @@ def _member(plan: Plan, participant: PlanParticipant) -> dict[str, Any]:
         ],
         "member": member,
     }
-    if participant.unit_id:
+    if participant.unit is not None:
         entry["onBehalfOf"] = {"display": participant.unit.name}
     return entry
 
@@ -117,7 +117,7 @@ def _action_activity(action: PlanAction) -> dict[str, Any]:
         )
     if action.responsible_other:
         performers.append({"display": action.responsible_other})
-    if action.unit_id:
+    if action.unit is not None:
         performers.append({"display": action.unit.name})
     detail["performer"] = performers
     activity: dict[str, Any] = {"detail": detail}
@@ -132,7 +132,9 @@ def _intervention_activities(version: PlanVersion) -> list[dict[str, Any]]:
     activities = []
     for intervention in version.interventions.select_related("provider").order_by("position", "pk"):
         provider = (
-            intervention.provider.name if intervention.provider_id else intervention.provider_other
+            intervention.provider.name
+            if intervention.provider is not None
+            else intervention.provider_other
         )
         activities.append(
             {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -71,7 +71,7 @@ class ProfessionalParticipantForm(_Invited):
     def __init__(self, *args: Any, memberships: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_pk = {m.pk: m for m in memberships}
-        self.fields["membership"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["membership"]).choices = [("", "---------")] + [
             (m.pk, f"{m.professional} – {m.unit}") for m in memberships
         ]
         self.order_fields(["membership", "role", "contact", "invited"])
@@ -87,7 +87,7 @@ class GuardianParticipantForm(_Invited):
     def __init__(self, *args: Any, custodies: list[Custody], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_pk = {c.guardian.pk: c.guardian for c in custodies}
-        self.fields["guardian"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["guardian"]).choices = [("", "---------")] + [
             (c.guardian.pk, f"{c.guardian.full_name} ({c.get_relation_display()})")
             for c in custodies
         ]
@@ -120,7 +120,7 @@ class OtherParticipantForm(_Invited):
         self.order_fields(["name", "role", "contact", "invited"])
 
 
-PARTICIPANT_FORMS = {
+PARTICIPANT_FORMS: dict[str, type[_Invited]] = {
     form.kind: form
     for form in (
         ProfessionalParticipantForm,
@@ -155,7 +155,7 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args: Any, participants: list[PlanParticipant], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["present"].choices = [
+        cast(forms.ChoiceField, self.fields["present"]).choices = [
             (p.pk, f"{p} ({p.role})" if p.role else str(p)) for p in participants
         ]
 
@@ -233,8 +233,8 @@ class PlanForm(forms.Form):
     def __init__(self, *args: Any, choices: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices
-        self.fields["overall_responsibility"].choices = choices.bodies()
-        self.fields["coordinator"].choices = choices.coordinators()
+        cast(forms.ChoiceField, self.fields["overall_responsibility"]).choices = choices.bodies()
+        cast(forms.ChoiceField, self.fields["coordinator"]).choices = choices.coordinators()
         # Set by the view when a save was refused because someone else saved first.
         self.conflict: int | None = None
 
@@ -254,7 +254,7 @@ class PlanForm(forms.Form):
         return day
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (data.get("child_voice") or "").strip() and (
             data.get("child_voice_method") == PlanVersion.VoiceMethod.NOT_YET
         ):
@@ -288,10 +288,10 @@ class InterventionForm(forms.Form):
     def __init__(self, *args: Any, choices: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices
-        self.fields["provider"].choices = choices.bodies()
+        cast(forms.ChoiceField, self.fields["provider"]).choices = choices.bodies()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("what") or "").strip():
             return data
         kind = data.get("provider_kind")
@@ -337,10 +337,10 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, choices: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices
-        self.fields["participant"].choices = choices.people()
+        cast(forms.ChoiceField, self.fields["participant"]).choices = choices.people()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("what") or "").strip():
             return data
         if data.get("participant") is None and not (data.get("responsible_other") or "").strip():
@@ -408,7 +408,7 @@ class FollowUpForm(forms.Form):
     def __init__(self, *args: Any, meetings: list[PlanMeeting], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_pk = {m.pk: m for m in meetings}
-        self.fields["meeting"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["meeting"]).choices = [("", "---------")] + [
             (m.pk, f"{timezone.localtime(m.starts_at):%Y-%m-%d %H:%M} {m.place}".strip())
             for m in meetings
         ]

@@ -29,6 +29,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from directory.models import Professional
 
 WORKLIST_LIMIT = 50
@@ -41,14 +43,14 @@ def plan_for_request(
     same for a missing plan). The access, or the refused attempt, is logged either way."""
     user = request.user
     plan = (
-        policy.visible_plans(user)  # type: ignore[arg-type]
+        policy.visible_plans(user)
         .select_related(
             "child__bvc_unit", "child__school_unit", "consent", "started_by", "started_unit"
         )
         .filter(pk=pk)
         .first()
     )
-    decision = policy.decide_plan(user, plan) if plan is not None else Decision.deny()  # type: ignore[arg-type]
+    decision = policy.decide_plan(user, plan) if plan is not None else Decision.deny()
     if plan is None or not decision.allowed:
         access_log(
             request=request,
@@ -102,11 +104,11 @@ def version_for_page(plan: Plan, number: int) -> PlanVersion | None:
     )
 
 
-def _interventions():  # type: ignore[no-untyped-def]
+def _interventions() -> QuerySet[PlanIntervention]:
     return PlanIntervention.objects.select_related("provider").order_by("position", "pk")
 
 
-def _actions():  # type: ignore[no-untyped-def]
+def _actions() -> QuerySet[PlanAction]:
     return PlanAction.objects.select_related("unit", "responsible", "carried_from").order_by(
         "position", "pk"
     )
@@ -120,7 +122,7 @@ def versions_of(plan: Plan) -> list[PlanVersion]:
 
 def _log_listed(request: HttpRequest, plans: list[Plan]) -> None:
     """Each listed plan names its child: one event per plan, in one append."""
-    decisions = policy.decide_plans(request.user, plans)  # type: ignore[arg-type]
+    decisions = policy.decide_plans(request.user, plans)
     access_log_many(
         request=request,
         accesses=[
@@ -131,7 +133,7 @@ def _log_listed(request: HttpRequest, plans: list[Plan]) -> None:
     )
 
 
-def plans_for_list(user: Professional) -> QuerySet[Plan]:
+def plans_for_list(user: Professional | AnonymousUser) -> QuerySet[Plan]:
     """The plan list: every plan the user may open, active first, soonest follow-up first."""
     return (
         policy.visible_plans(user)
@@ -155,6 +157,8 @@ def my_plans(request: HttpRequest, limit: int = WORKLIST_LIMIT) -> Worklist:
     professional, or coordinate in the current version; still within the policy's scope (a
     withdrawn consent takes them off at once). Soonest date first; a fixed number of queries."""
     user = request.user
+    if not user.is_authenticated:  # never: only signed-in pages show the worklist
+        return Worklist(rows=[], more=False)
     # Two indexed paths from the user (a UNION, not an OR of two joins over every plan), read
     # first: the policy then looks up these few plans by their ids (as a subquery, the
     # database went the other way, through every plan of the user's units).
@@ -166,7 +170,7 @@ def my_plans(request: HttpRequest, limit: int = WORKLIST_LIMIT) -> Worklist:
         .union(coordinating.order_by().values_list("plan_id", flat=True))
     )
     plans = list(
-        policy.visible_plans(user, among=mine)  # type: ignore[arg-type]
+        policy.visible_plans(user, among=mine)
         .active()
         .select_related("child")
         .order_by(F("next_follow_up").asc(nulls_first=True), "first_meeting_due", "pk")[: limit + 1]

@@ -9,9 +9,11 @@ refused with `PlanConflict` when someone else saved first (optimistic locking).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,7 +74,7 @@ def _log(request: HttpRequest, action: str, decision: Decision, child: Child) ->
 
 def _decide(request: HttpRequest, plan: Plan) -> Decision:
     """The user may act on the plan (else PlanError), and the plan is still active."""
-    decision = policy.decide_plan(request.user, plan)  # type: ignore[arg-type]
+    decision = policy.decide_plan(request.user, plan)
     if not decision.allowed or decision.unit is None:
         raise PlanError(_("You may not change this plan."))
     if plan.status != Plan.Status.ACTIVE:
@@ -97,7 +99,7 @@ def plan_start(
     number of days from the request. The starter takes part as a professional.
     """
     user = request.user
-    decision = policy.may_start_plan(user, child)  # type: ignore[arg-type]
+    decision = policy.may_start_plan(user, child)
     if not decision.allowed or decision.unit is None:
         if policy.sip_consent(child) is None:
             raise PlanError(
@@ -112,11 +114,13 @@ def plan_start(
     if requested_on > timezone.localdate():
         raise PlanError(_("The date of the request cannot be in the future."))
     if concern is not None:
-        visible = policy.visible_concerns(user).filter(pk=concern.pk, child=child)  # type: ignore[arg-type]
+        visible = policy.visible_concerns(user).filter(pk=concern.pk, child=child)
         if not visible.exists():
             raise PlanError(_("That case is not about this child."))
     consent = Consent.objects.get(pk=int(decision.reference.split(":", 1)[1]))
-    unit = decision.unit
+    unit = decision.through_unit
+    # The decision has let only a professional of `unit` through.
+    professional = policy.acting_professional(user)
     due = requested_on + datetime.timedelta(days=first_meeting_days(region_of_unit(unit)))
     with transaction.atomic():
         plan = Plan.objects.create(
@@ -125,17 +129,17 @@ def plan_start(
             concern=concern,
             requested_by=requested_by.strip(),
             requested_on=requested_on,
-            started_by=user,
+            started_by=professional,
             started_unit=unit,
             first_meeting_due=due,
         )
         PlanParticipant.objects.create(
             plan=plan,
             kind=PlanParticipant.Kind.PROFESSIONAL,
-            professional=user,
+            professional=professional,
             unit=unit,
-            role=user.get_profession_display(),  # type: ignore[union-attr]
-            added_by=user,
+            role=professional.get_profession_display(),
+            added_by=professional,
         )
         _log(request, AuditAction.PLAN_START, decision, child)
     return plan
@@ -144,7 +148,7 @@ def plan_start(
 # --- Participants ---------------------------------------------------------------------------
 
 
-def _active(plan: Plan):  # type: ignore[no-untyped-def]
+def _active(plan: Plan) -> QuerySet[PlanParticipant]:
     return plan.participants.filter(removed_at__isnull=True)
 
 
@@ -210,7 +214,7 @@ def plan_participant_add(
         participant = PlanParticipant.objects.create(
             plan=plan,
             kind=kind,
-            added_by=request.user,
+            added_by=policy.acting_professional(request.user),
             invited_at=timezone.now() if invited else None,
             **fields,
         )
@@ -260,7 +264,11 @@ def plan_meeting_add(
         raise PlanError(_("The plan already has a first meeting: schedule a follow-up."))
     with transaction.atomic():
         meeting = PlanMeeting.objects.create(
-            plan=plan, kind=kind, starts_at=starts_at, place=place.strip(), created_by=request.user
+            plan=plan,
+            kind=kind,
+            starts_at=starts_at,
+            place=place.strip(),
+            created_by=policy.acting_professional(request.user),
         )
         _log(request, AuditAction.PLAN_MEETING, decision, plan.child)
     return meeting
@@ -331,7 +339,8 @@ class PlanContent:
     actions: list[ActionRow] = field(default_factory=list)
 
 
-PROVIDER_KINDS = {
+# Looked up with a row's provider kind, a plain str (as posted).
+PROVIDER_KINDS: dict[str, str] = {
     PlanIntervention.ProviderKind.REGION: Organisation.Kind.REGION,
     PlanIntervention.ProviderKind.MUNICIPALITY: Organisation.Kind.MUNICIPALITY,
 }
@@ -387,7 +396,7 @@ def _write_version(
     content: PlanContent,
     meeting: PlanMeeting | None = None,
     evaluation: str = "",
-    evaluations: list[Evaluation] = (),  # type: ignore[assignment]
+    evaluations: Sequence[Evaluation] = (),
 ) -> PlanVersion:
     """The optimistic lock and the new immutable version (inside the caller's transaction)."""
     updated = Plan.objects.filter(
@@ -403,7 +412,7 @@ def _write_version(
         number=based_on + 1,
         kind=kind,
         meeting=meeting,
-        created_by=request.user,
+        created_by=policy.acting_professional(request.user),
         created_unit=unit,
         needs=content.needs.strip(),
         family_view=content.family_view.strip(),
@@ -494,7 +503,7 @@ def plan_save(
             plan=plan,
             based_on=based_on,
             kind=kind,
-            unit=decision.unit,  # type: ignore[arg-type]
+            unit=decision.through_unit,
             content=content,
             meeting=meeting,
         )
@@ -554,7 +563,7 @@ def plan_follow_up(
             plan=plan,
             based_on=based_on,
             kind=PlanVersion.Kind.FOLLOW_UP,
-            unit=decision.unit,  # type: ignore[arg-type]
+            unit=decision.through_unit,
             content=content,
             meeting=meeting,
             evaluation=evaluation,

@@ -56,7 +56,7 @@ def _posted(request: HttpRequest) -> Any:
 @require_GET
 def plan_list(request: HttpRequest) -> HttpResponse:
     """Every plan the user may open, paginated; each listed child is logged."""
-    page = Paginator(queries.plans_for_list(request.user), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+    page = Paginator(queries.plans_for_list(request.user), PAGE_SIZE).get_page(
         request.GET.get("sida")
     )
     plans = list(page.object_list)
@@ -78,11 +78,9 @@ def plan_start(request: HttpRequest, child_pk: int) -> HttpResponse:
     concern_pk = request.POST.get("arende") or request.GET.get("arende")
     if concern_pk and str(concern_pk).isdigit():
         concern = (
-            policy.visible_concerns(request.user)  # type: ignore[arg-type]
-            .filter(pk=int(concern_pk), child=child)
-            .first()
+            policy.visible_concerns(request.user).filter(pk=int(concern_pk), child=child).first()
         )
-    may_start = policy.may_start_plan(request.user, child)  # type: ignore[arg-type]
+    may_start = policy.may_start_plan(request.user, child)
     form = StartForm(
         _posted(request),
         initial={
@@ -118,10 +116,7 @@ def plan_start(request: HttpRequest, child_pk: int) -> HttpResponse:
                 services.region_of_unit(may_start.unit) if may_start.unit else None
             ),
             "existing": list(
-                policy.visible_plans(request.user)  # type: ignore[arg-type]
-                .active()
-                .filter(child=child)
-                .order_by("pk")
+                policy.visible_plans(request.user).active().filter(child=child).order_by("pk")
             ),
         },
     )
@@ -202,7 +197,7 @@ def _participant_forms(plan: Plan, bound: forms.Form | None = None) -> dict[str,
         PlanParticipant.Kind.PROFESSIONAL: {"memberships": _memberships_for(plan)},
         PlanParticipant.Kind.GUARDIAN: {"custodies": custodies},
     }
-    made = {}
+    made: dict[str, forms.Form] = {}
     for kind, form_class in PARTICIPANT_FORMS.items():
         if bound is not None and bound.prefix == kind:
             made[kind] = bound
@@ -221,7 +216,7 @@ def participants(request: HttpRequest, pk: int) -> HttpResponse:
         if kind not in PARTICIPANT_FORMS:
             raise Http404
         blank = _participant_forms(plan)[kind]
-        init_kwargs = {}
+        init_kwargs: dict[str, Any] = {}
         if kind == PlanParticipant.Kind.PROFESSIONAL:
             init_kwargs = {"memberships": list(blank.by_pk.values())}  # type: ignore[attr-defined]
         elif kind == PlanParticipant.Kind.GUARDIAN:
@@ -434,7 +429,6 @@ def _editor(request: HttpRequest, pk: int, *, follow_up: bool) -> HttpResponse:
         return redirect("plans:plan_edit", pk=plan.pk)
     choices = _choices(plan)
     data = _posted(request)
-    kw = {"form_kwargs": {"choices": choices}}
     open_actions = (
         [a for a in version.actions.all() if a.status in services.OPEN] if version else []
     )
@@ -461,13 +455,13 @@ def _editor(request: HttpRequest, pk: int, *, follow_up: bool) -> HttpResponse:
         ]
         if version
         else [],
-        **kw,
+        form_kwargs={"choices": choices},
     )
     actions = ActionFormSet(
         data,
         prefix="actions",
         initial=_action_initial(version, choices) if version and not follow_up else [],
-        **kw,
+        form_kwargs={"choices": choices},
     )
     evaluations = follow_form = None
     meetings: list[PlanMeeting] = []

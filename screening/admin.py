@@ -35,8 +35,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class VersionInline(ReadOnlyInline):
     model = QuestionnaireVersion
-    fields = ["version", "label", "is_example", "published_at", "checksum"]
-    readonly_fields = fields
+    readonly_fields = ("version", "label", "is_example", "published_at", "checksum")
+    fields = readonly_fields
     show_change_link = True
 
 
@@ -56,8 +56,8 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 class ItemInline(ReadOnlyInline):
     model = Item
-    fields = ["number", "domain", "options", "positive", "guidance_sv"]
-    readonly_fields = fields
+    readonly_fields = ("number", "domain", "options", "positive", "guidance_sv")
+    fields = readonly_fields
     show_change_link = True
 
 
@@ -114,8 +114,8 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
 
 class ItemTextInline(ReadOnlyInline):
     model = ItemText
-    fields = ["language", "status", "text", "option_labels"]
-    readonly_fields = fields
+    readonly_fields = ("language", "status", "text", "option_labels")
+    fields = readonly_fields
 
 
 @admin.register(Item)

@@ -11,12 +11,12 @@ from .models import Occasion
 
 
 class OccasionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Occasion) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Occasion) -> str:
         return str(obj)
 
 
 class GuardianChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Guardian) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Guardian) -> str:
         return obj.full_name
 
 

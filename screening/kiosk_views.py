@@ -139,15 +139,19 @@ def _turn(request: HttpRequest) -> Turn | None:
     state = request.session.get(KIOSK)
     if not isinstance(state, dict):
         return None
+    session_id = state.get("session")
+    # `Turn.save` stores an int id (JSON keeps it so); without one there is no turn.
     session = (
         KioskSession.objects.select_related("screening__version")
         .filter(
-            pk=state.get("session"),
+            pk=session_id,
             submitted_at__isnull=True,
             cancelled_at__isnull=True,
             expires_at__gt=timezone.now(),
         )
         .first()
+        if isinstance(session_id, int)
+        else None
     )
     if session is None:
         request.session.pop(KIOSK, None)

@@ -33,6 +33,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from directory.models import Professional
 
 
@@ -83,11 +85,7 @@ def response_for_request(request: HttpRequest, pk: int) -> Response:
         .first()
     )
     child = response.screening.child if response is not None else None
-    decision = (
-        policy.may_run_screening(user, child)  # type: ignore[arg-type]
-        if child is not None
-        else Decision.deny()
-    )
+    decision = policy.may_run_screening(user, child) if child is not None else Decision.deny()
     access_log(
         request=request,
         action=Action.VIEW_SCREENING,
@@ -252,7 +250,7 @@ def worklist_children(
         bvc_unit__in=[unit.pk for unit in with_occasions],
         birth_date__gt=today - _days(WORKLIST_MAX_AGE_DAYS),
     )
-    candidates = in_units.visible_to(user)  # type: ignore[arg-type]
+    candidates = in_units.visible_to(user)
     children = [
         _Candidate(*row) for row in candidates.values_list("pk", "bvc_unit_id", "birth_date")
     ]
@@ -397,14 +395,14 @@ CHART_LABEL_WIDTH, CHART_COLUMN, CHART_ROW, CHART_HEAD = 210, 74, 30, 34
 @dataclass(frozen=True)
 class ItemLine:
     number: int
-    domain: str
+    domain: StrOrPromise  # the domain's label, translated when shown
     text: str  # the question, in Swedish
     guidance: str  # the nurse's guidance, in Swedish
 
 
 @dataclass(frozen=True)
 class HistoryRow:
-    domain: str
+    domain: StrOrPromise  # the domain's label, translated when shown
     cells: list[DomainState]  # one per occasion
 
 
@@ -412,7 +410,7 @@ class HistoryRow:
 class ChartText:
     x: int
     y: int
-    text: str
+    text: StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -439,7 +437,7 @@ class GuardianOverview:
     guardian: Guardian
     relation: str
     latest: Response | None
-    positive_now: list[str]  # domain labels, at the latest response
+    positive_now: list[StrOrPromise]  # domain labels, at the latest response
     history: list[HistoryRow]
     unanswered: list[ItemLine]  # at the latest response
     positive_items: list[ItemLine]  # at the latest response, with the nurse's guidance
@@ -581,7 +579,7 @@ class ResponseAnswers:
     unanswered: list[ItemLine]
 
     @property
-    def positive_labels(self) -> list[str]:
+    def positive_labels(self) -> list[StrOrPromise]:
         return [Domain(domain).label for domain in self.positive_domains]
 
 
@@ -645,7 +643,7 @@ def slot_children_shown(request: HttpRequest, slots: list[SupportSlot]) -> dict[
     children = list(
         Child.objects.visible_to(user, among=wanted).select_related("bvc_unit", "school_unit")  # type: ignore[arg-type]
     )
-    decisions = policy.decide_children(user, children, Purpose.CARE)  # type: ignore[arg-type]
+    decisions = policy.decide_children(user, children, Purpose.CARE)
     shown = {child.pk: child for child in children if decisions[child.pk].allowed}
     access_log_many(
         request=request,

@@ -22,12 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
 from . import languages
 from .models import Domain, Item, ItemText, Questionnaire, QuestionnaireVersion
+
+
+def _label_max() -> int:
+    """The label's limit, read from the field so that the check and the column agree."""
+    limit = QuestionnaireVersion._meta.get_field("label").max_length
+    if limit is None:  # an unlimited label would leave the file's label unchecked
+        raise ImproperlyConfigured("QuestionnaireVersion.label needs a max_length")
+    return limit
+
 
 FORMAT = 1
 # The kiosk's own words, each with the placeholders its text must keep.
@@ -53,7 +63,7 @@ UI_KEYS: dict[str, frozenset[str]] = {
 STATUSES = [choice.value for choice in ItemText.Status]
 OPTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")  # fits Answer.option (30 characters)
 QUESTIONNAIRE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")  # fits the SlugField
-LABEL_MAX = QuestionnaireVersion._meta.get_field("label").max_length
+LABEL_MAX = _label_max()
 TOP_KEYS = {"format", "code", "name", "version", "is_example", "label", "items", "ui"}
 ITEM_KEYS = {"number", "domain", "options", "positive", "guidance", "text"}
 TEXT_KEYS = {"status", "question", "options"}

@@ -92,7 +92,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         else queries.worklist_children(user, units, occasions, status, today)  # type: ignore[arg-type]
     )
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("sida"))
-    rows = queries.worklist_rows(queries.worklist_page(page.object_list), occasions, today)
+    rows = queries.worklist_rows(queries.worklist_page(list(page.object_list)), occasions, today)
     if units:
         # Names and numbers of the user's own children: one list event, as on the start page.
         access_log(
@@ -146,12 +146,12 @@ def child_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ServiceChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Service) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Service) -> str:
         return f"{obj.name} ({obj.provider.name})"
 
 
 class ReferralChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Referral) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Referral) -> str:
         return f"{obj.service.name}, {timezone.localtime(obj.sent_at):%Y-%m-%d} ({obj.status})"
 
 
@@ -271,7 +271,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Unit) -> str:
         return f"{obj.name} ({obj.get_sector_display()})"
 
 
@@ -415,7 +415,7 @@ def slots(request: HttpRequest) -> HttpResponse:
     a new time, and (with `?barn=`, from a child's results) booking a free time for the child.
     A booked child's name shows only where the policy lets the user see the child."""
     user = request.user
-    units = policy.current_units(user)  # type: ignore[arg-type]
+    units = policy.current_units(user)
     form = SlotForm(request.POST if request.method == "POST" else None, units=units)
     if form.is_bound and form.is_valid():
         if _slot_create(form) is not None:
@@ -471,9 +471,7 @@ def slot_book(request: HttpRequest, pk: int) -> HttpResponse:
     """A BVC nurse books a free time for a child she may screen; a time booked by someone
     else meanwhile is refused, not overwritten."""
     health = [
-        unit.pk
-        for unit in policy.current_units(request.user)  # type: ignore[arg-type]
-        if unit.sector == Sector.CHILD_HEALTH
+        unit.pk for unit in policy.current_units(request.user) if unit.sector == Sector.CHILD_HEALTH
     ]
     slot = get_object_or_404(SupportSlot.objects.filter(health_unit__in=health), pk=pk)
     form = BookForm(request.POST)
@@ -530,7 +528,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     region = queries.unit_region(unit)
     figures = unit_statistics(unit, occasions_for(region) if region else [], timezone.localdate())
     # Unit managers also see their region's figures (`reports`): the way there is from here.
-    regional = policy.statistics_regions(request.user).exists()  # type: ignore[arg-type]
+    regional = policy.statistics_regions(request.user).exists()
     return render(
         request,
         "screening/stats.html",

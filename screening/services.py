@@ -138,7 +138,7 @@ def screening_start(
     *, request: HttpRequest, child: Child, occasion: Occasion, guardians: list[Guardian]
 ) -> tuple[Screening, dict[int, str]]:
     """Start a screening for the guardians present; each gets a one-time code (shown once)."""
-    decision = policy.may_run_screening(request.user, child)  # type: ignore[arg-type]
+    decision = policy.may_run_screening(request.user, child)
     if not decision.allowed:
         raise ScreeningError(_("Screenings are run by the child's own BVC."))
     if not guardians:
@@ -154,10 +154,10 @@ def screening_start(
     with transaction.atomic():
         screening = Screening.objects.create(
             child=child,
-            unit=decision.unit,
+            unit=decision.through_unit,
             occasion=occasion,
             version=version_in_use(region),
-            started_by=request.user,
+            started_by=policy.acting_professional(request.user),
         )
         for guardian in guardians:
             code = _new_code()
@@ -222,7 +222,7 @@ def kiosk_session_open(*, code: str, client_ip: str) -> KioskSession | None:
     return session
 
 
-def _content_hash(language: str, answers: dict[int, str]) -> str:
+def _content_hash(language: str, answers: dict[str, str]) -> str:
     payload = json.dumps({"language": language, "answers": answers}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -416,7 +416,7 @@ def _store_in_one_statement(submission: _Submission, now: datetime.datetime) -> 
     statements its time went mostly into compiling them. Nothing is written unless the
     code is still open: then the stored response, else None."""
     rows = submission.rows
-    params = {
+    params: dict[str, int | str | datetime.datetime | list[int] | list[str] | list[bool]] = {
         "session": submission.session_id,
         "version": submission.version_id,
         "now": now,
@@ -492,7 +492,7 @@ def follow_up_record(
     Written only by the child's own BVC, the unit that reads the answers; one transaction
     together with its audit entry."""
     child = response.screening.child
-    decision = policy.may_run_screening(request.user, child)  # type: ignore[arg-type]
+    decision = policy.may_run_screening(request.user, child)
     if not decision.allowed:
         raise ScreeningError(_("Follow-ups are written by the child's own BVC."))
     conversation, offered = conversation.strip(), list(offered or [])
@@ -511,8 +511,8 @@ def follow_up_record(
     with transaction.atomic():
         follow_up = FollowUp.objects.create(
             response=response,
-            unit=decision.unit,
-            written_by=request.user,
+            unit=decision.through_unit,
+            written_by=policy.acting_professional(request.user),
             conversation=conversation,
             summary=summary.strip(),
             reply=reply,

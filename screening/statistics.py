@@ -49,11 +49,11 @@ def suppress(
     limit = settings.STATISTICS_MIN_CELL if limit is None else limit
     hidden = {key for key, value in cells.items() if value < limit}
     # A total of no parts is nothing: such a group tells nothing that could be hidden.
-    groups = [(list(parts), total) for parts, total in groups if total is not None and parts]
+    sums = [(list(parts), total) for parts, total in groups if total is not None and parts]
     changed = True
     while changed:
         changed = False
-        for parts, total in groups:
+        for parts, total in sums:
             if not _recoverable(parts, total, cells, hidden):
                 continue
             shown = sorted(

@@ -47,7 +47,7 @@ class ProgrammeVisitForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("window_days_before", "window_days_after"):
             if (data.get(name) or 0) > MAX_WINDOW_DAYS:
                 self.add_error(
@@ -105,11 +105,13 @@ class ProgrammeAreaFormSet(forms.BaseInlineFormSet):
 
 def _kept(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
     """The forms that will be saved: filled in, valid so far, not marked for deletion."""
+    # Django's own reading of a form's DELETE box: private, so not in django-stubs.
+    should_delete = formset._should_delete_form  # type: ignore[attr-defined]
     return [
         form
         for form in formset.forms
         if form.has_changed() or form.instance.pk
-        if not (formset.can_delete and formset._should_delete_form(form))
+        if not (formset.can_delete and should_delete(form))
         if hasattr(form, "cleaned_data")
     ]
 

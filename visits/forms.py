@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,12 +22,12 @@ LATEST = datetime.date(2999, 12, 31)
 
 
 class ProgrammeChoiceField(RecordChoiceField):
-    def label_from_instance(self, obj: Programme) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Programme) -> str:
         return obj.name
 
 
 class PersonChoiceField(RecordChoiceField):
-    def label_from_instance(self, obj: Professional) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Professional) -> str:
         return obj.get_full_name() or obj.get_username()
 
 
@@ -40,7 +41,7 @@ class OfferForm(forms.Form):
 
     def __init__(self, *args: Any, programmes: list[Programme], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = Programme.objects.filter(  # type: ignore[attr-defined]
+        cast(ProgrammeChoiceField, self.fields["programme"]).queryset = Programme.objects.filter(
             pk__in=[programme.pk for programme in programmes]
         ).order_by("name")
         if len(programmes) == 1:
@@ -130,7 +131,7 @@ class DeclineForm(forms.Form):
 
     def __init__(self, *args: Any, guardians: list[Guardian], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardian"].queryset = Guardian.objects.filter(  # type: ignore[attr-defined]
+        cast(RecordChoiceField, self.fields["guardian"]).queryset = Guardian.objects.filter(
             pk__in=[guardian.pk for guardian in guardians]
         ).order_by("last_name", "first_name", "pk")
 
@@ -184,16 +185,16 @@ class BookForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        nurses: Any,
-        therapists: Any,
+        nurses: QuerySet[Professional],
+        therapists: QuerySet[Professional],
         needs_nurse: bool,
         needs_therapist: bool,
         live: VisitBooking | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nurse"].queryset = nurses  # type: ignore[attr-defined]
-        self.fields["therapist"].queryset = therapists  # type: ignore[attr-defined]
+        cast(PersonChoiceField, self.fields["nurse"]).queryset = nurses
+        cast(PersonChoiceField, self.fields["therapist"]).queryset = therapists
         self.fields["nurse"].required = needs_nurse
         self.fields["therapist"].required = needs_therapist
         if not needs_nurse:
@@ -240,7 +241,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args: Any, topics: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = [  # type: ignore[attr-defined]
+        cast(forms.MultipleChoiceField, self.fields["topics"]).choices = [
             (topic, VisitNote.Topic(topic).label) for topic in topics
         ]
 

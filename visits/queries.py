@@ -189,7 +189,7 @@ def worklist_counts(user: Professional) -> Counts:
 
 def log_list(request: HttpRequest) -> None:
     """The worklist names children: one list event per page, as the start page does."""
-    units = policy.current_units(request.user)  # type: ignore[arg-type]
+    units = policy.current_units(request.user)
     own = any(unit.sector == Sector.CHILD_HEALTH for unit in units)
     access_log(
         request=request,
@@ -210,13 +210,13 @@ def enrolment_for_request(
     """The enrolment `pk` through the user's scope, audited; a 404 for one the user may not
     reach, the same as for a missing one (the refusal is logged against its child)."""
     enrolment = (
-        policy.visible_enrolments(request.user)  # type: ignore[arg-type]
+        policy.visible_enrolments(request.user)
         .select_related("child", "programme__partner_unit", "unit", "area", "consent")
         .filter(pk=pk)
         .first()
     )
     decision = (
-        policy.decide_enrolment(request.user, enrolment)  # type: ignore[arg-type]
+        policy.decide_enrolment(request.user, enrolment)
         if enrolment is not None
         else Decision.deny()
     )
@@ -243,9 +243,7 @@ def visit_for_request(
 ) -> tuple[HomeVisit, Decision]:
     """The visit `pk` through the user's scope, audited like `enrolment_for_request`."""
     visit = (
-        HomeVisit.objects.filter(
-            enrolment__in=policy.visible_enrolments(request.user)  # type: ignore[arg-type]
-        )
+        HomeVisit.objects.filter(enrolment__in=policy.visible_enrolments(request.user))
         .select_related(
             "programme_visit",
             "enrolment__child",
@@ -256,7 +254,7 @@ def visit_for_request(
         .first()
     )
     decision = (
-        policy.decide_enrolment(request.user, visit.enrolment)  # type: ignore[arg-type]
+        policy.decide_enrolment(request.user, visit.enrolment)
         if visit is not None
         else Decision.deny()
     )
@@ -331,7 +329,7 @@ def family_schedule(
     )
     units = {note.unit_id: note.unit for visit in visits for note in visit.notes.all()}
     decisions = {
-        unit_id: policy.may_read_record(request.user, enrolment.child, unit)  # type: ignore[arg-type]
+        unit_id: policy.may_read_record(request.user, enrolment.child, unit)
         for unit_id, unit in units.items()
     }
     reads = [

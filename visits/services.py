@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -107,7 +108,7 @@ def consent_period(programme: Programme, birth: datetime.date) -> datetime.date:
 
 
 def _offer_decision(request: HttpRequest, child: Child) -> Decision:
-    decision = policy.may_offer_programme(request.user, child)  # type: ignore[arg-type]
+    decision = policy.may_offer_programme(request.user, child)
     if not decision.allowed:
         raise VisitError(_("Only the child's own BVC offers the home-visit programme."))
     return decision
@@ -134,11 +135,11 @@ def enrolment_offer(*, request: HttpRequest, child: Child, programme: Programme)
             enrolment = Enrolment.objects.create(
                 child=child,
                 programme=programme,
-                unit=decision.unit,
+                unit=decision.through_unit,
                 area=area,
                 rule=area.rule,
                 first_time_parents=is_first_born(child),
-                offered_by=request.user,
+                offered_by=policy.acting_professional(request.user),
             )
             access_log(
                 request=request,
@@ -210,7 +211,7 @@ def enrolment_accept(
             locked.status = Enrolment.Status.ACCEPTED
             locked.decided_at = now
             locked.decided_by = givings[0].guardian
-            locked.decision_recorded_by = request.user
+            locked.decision_recorded_by = policy.acting_professional(request.user)
             locked.consent = consent
             locked.save(
                 update_fields=[
@@ -256,7 +257,7 @@ def enrolment_decline(
         locked.status = Enrolment.Status.DECLINED
         locked.decided_at = _now()
         locked.decided_by = guardian
-        locked.decision_recorded_by = request.user
+        locked.decision_recorded_by = policy.acting_professional(request.user)
         locked.decline_reason = reason.strip()
         locked.save(
             update_fields=[
@@ -316,7 +317,7 @@ def enrolment_end(*, request: HttpRequest, enrolment: Enrolment, reason: str) ->
 
 def _work_decision(request: HttpRequest, visit: HomeVisit) -> Decision:
     enrolment = visit.enrolment
-    decision = policy.decide_enrolment(request.user, enrolment)  # type: ignore[arg-type]
+    decision = policy.decide_enrolment(request.user, enrolment)
     if not decision.allowed:
         raise VisitError(_("You do not take part in this family's home visits."))
     if enrolment.status != Enrolment.Status.ACCEPTED:
@@ -326,7 +327,7 @@ def _work_decision(request: HttpRequest, visit: HomeVisit) -> Decision:
     return decision
 
 
-def _members(unit: Unit, profession: str):  # type: ignore[no-untyped-def]
+def _members(unit: Unit, profession: str) -> QuerySet[Professional]:
     """Professionals of `profession` with a current membership in `unit`."""
     from directory.models import Professional
 
@@ -337,12 +338,12 @@ def _members(unit: Unit, profession: str):  # type: ignore[no-untyped-def]
     ).order_by("last_name", "first_name", "pk")
 
 
-def nurses_for(enrolment: Enrolment):  # type: ignore[no-untyped-def]
+def nurses_for(enrolment: Enrolment) -> QuerySet[Professional]:
     """The BVC nurses who may make the family's visits: of the BVC that holds the enrolment."""
     return _members(enrolment.unit, Profession.BVC_NURSE)
 
 
-def therapists_for(enrolment: Enrolment):  # type: ignore[no-untyped-def]
+def therapists_for(enrolment: Enrolment) -> QuerySet[Professional]:
     """The family therapists of the programme's social-services unit."""
     return _members(enrolment.programme.partner_unit, Profession.FAMILY_THERAPIST)
 
@@ -351,7 +352,7 @@ def _check_person(
     role: str,
     person: Professional | None,
     needed: bool,
-    allowed,  # type: ignore[no-untyped-def]
+    allowed: QuerySet[Professional],
 ) -> None:
     if needed and person is None:
         raise VisitError(
@@ -435,7 +436,7 @@ def visit_book(
                 starts_at=starts_at,
                 nurse=nurse,
                 therapist=therapist,
-                booked_by=request.user,
+                booked_by=policy.acting_professional(request.user),
             )
             access_log(
                 request=request,
@@ -516,7 +517,7 @@ def visit_document(
     with transaction.atomic():
         note = VisitNote.objects.create(
             visit=visit,
-            author=request.user,
+            author=policy.acting_professional(request.user),
             unit=unit,
             topics=[topic for topic in allowed if topic in topics],
             text=text,

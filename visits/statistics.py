@@ -11,7 +11,9 @@ the same number of queries whatever the number of families.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q
@@ -29,6 +31,9 @@ RULES = ProgrammeArea.Rule
 ENROLLED = [Enrolment.Status.ACCEPTED, Enrolment.Status.ENDED]
 COVERAGE_COLUMNS = ("eligible", "offered", "accepted", "declined", "waiting")
 VISIT_COLUMNS = ("due", "done", "on_time")
+
+Key = tuple[str, ...]  # names a cell, e.g. ("area", area pk, column), ("total", "visit", column)
+Group = tuple[list[Key], Key]  # cells and the total they add up to
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def coverage(
         )
     )
     # What became of the offers, per area the family was offered it as: one query.
-    answers = {
+    # values() rows: a TypedDict to the type checker, whose counts (annotations) are Any.
+    answers: dict[int, Mapping[str, Any]] = {
         row["area"]: row
         for row in Enrolment.objects.filter(programme=programme)
         .filter(Q(child__birth_date__gte=born_from, child__birth_date__lte=born_to))
@@ -126,7 +132,7 @@ def coverage(
         )
         .order_by()
     )
-    per_visit: dict[tuple[int, int], dict[str, int]] = {
+    per_visit: dict[tuple[int, int], Mapping[str, Any]] = {
         (row["programme_visit"], row["enrolment__area"]): row for row in counted
     }
     for column in VISIT_COLUMNS:
@@ -158,20 +164,20 @@ def coverage(
 
 
 def _add_subtotals(
-    cells: dict[tuple[str, ...], int], areas: list[ProgrammeArea], visits: list[ProgrammeVisit]
-) -> list[tuple[list[tuple[str, ...]], tuple[str, ...]]]:
+    cells: dict[Key, int], areas: list[ProgrammeArea], visits: list[ProgrammeVisit]
+) -> list[Group]:
     """Add the subtotals and totals the tables show to `cells`; return which parts make up
     which total, for the suppression. Visits per programme visit and per area add up to the
     same total, so one hidden cell cannot be worked out from either table."""
-    groups = []
+    groups: list[Group] = []
     for table, columns in (("area", COVERAGE_COLUMNS), ("varea", VISIT_COLUMNS)):
         for column in columns:
-            subtotals = []
+            subtotals: list[Key] = []
             for rule in RULES.values:
-                parts = [(table, str(a.pk), column) for a in areas if a.rule == rule]
+                parts: list[Key] = [(table, str(a.pk), column) for a in areas if a.rule == rule]
                 if not parts:
                     continue
-                key = ("rule", table, rule, column)
+                key: Key = ("rule", table, rule, column)
                 cells[key] = sum(cells[p] for p in parts)
                 groups.append((parts, key))
                 subtotals.append(key)

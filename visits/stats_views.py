@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django import forms
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from consent import policy
 
+from .models import Programme
 from .statistics import coverage
 
 DEFAULT_MONTHS = 24
@@ -34,10 +35,14 @@ class CohortForm(forms.Form):
         label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, programmes: list[Any], today: datetime.date, **kwargs: Any):
+    def __init__(
+        self, *args: Any, programmes: list[Programme], today: datetime.date, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["program"].choices = [(p.pk, p.name) for p in programmes]
+        cast(forms.TypedChoiceField, self.fields["program"]).choices = [
+            (p.pk, p.name) for p in programmes
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -59,7 +64,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     """Coverage of one programme the policy lets the user see, for a birth cohort (default:
     born in the last 24 months). A user who may see no programme gets a 404."""
     programmes = list(
-        policy.statistics_programmes(request.user)  # type: ignore[arg-type]
+        policy.statistics_programmes(request.user)
         .select_related("municipality", "partner_unit")
         .order_by("-active", "name")
     )

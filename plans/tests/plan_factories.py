@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from django.utils import timezone
 
 from consent.models import Consent
 from consent.policy import Purpose
-from directory.models import Organisation, Professional, Sector
+from directory.models import Organisation, Professional, Sector, Unit
 from families.models import Child, Guardian
 from plans.models import (
     Plan,
@@ -36,9 +37,17 @@ class SipFamily:
     plan: Plan
 
 
+def first_unit(person: Professional) -> Unit:
+    """The professional's first unit, which the helpers rely on the cast giving everyone."""
+    unit = person.units.order_by("pk").first()
+    if unit is None:
+        raise ValueError(f"{person} has no unit")
+    return unit
+
+
 def plan_for(child: Child, consent: Consent, started_by: Professional, **extra: object) -> Plan:
     """An active plan for `child` under `consent`, started by `started_by` in their first unit."""
-    unit = started_by.units.order_by("pk").first()
+    unit = first_unit(started_by)
     today = timezone.localdate()
     fields: dict[str, object] = {
         "requested_by": "Vårdnadshavarna",
@@ -51,11 +60,19 @@ def plan_for(child: Child, consent: Consent, started_by: Professional, **extra: 
     )
 
 
+class ChildFields(TypedDict, total=False):
+    """What the tests set on the child; the factory fills in the rest."""
+
+    first_name: str
+    last_name: str
+    birth: datetime.date
+
+
 def sip_family(
-    cast,  # type: ignore[no-untyped-def]
+    cast,
     *,
     sectors: tuple[str, ...] = (Sector.SOCIAL_SERVICES,),
-    **child_fields: object,
+    **child_fields: Unpack[ChildFields],
 ) -> SipFamily:
     """A child of the BVC and the preschool, two custodial guardians, an effective SIP consent
     for `sectors`, and an active plan started by the nurse."""
@@ -72,10 +89,11 @@ def plan_version(
     coordinator: Professional | None = None,
     overall_responsibility: Organisation | None = None,
     next_follow_up: datetime.date | None = None,
+    needs: str = "Familjen behöver stöd i vardagen.",
     **fields: object,
 ) -> PlanVersion:
     """The plan's next version (number + 1), and the plan's counters moved on, as a save does."""
-    unit = author.units.order_by("pk").first()
+    unit = first_unit(author)
     follow_up = next_follow_up or timezone.localdate() + datetime.timedelta(days=60)
     version = PlanVersion.objects.create(
         plan=plan,
@@ -83,7 +101,7 @@ def plan_version(
         kind=PlanVersion.Kind.FIRST if plan.current_number == 0 else PlanVersion.Kind.REVISION,
         created_by=author,
         created_unit=unit,
-        needs=fields.pop("needs", "Familjen behöver stöd i vardagen."),
+        needs=needs,
         overall_responsibility=overall_responsibility or unit.organisation,
         coordinator=coordinator or author,
         next_follow_up=follow_up,

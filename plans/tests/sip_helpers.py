@@ -27,7 +27,7 @@ def family(cast: Any, **extra: Any) -> Child:
     return child
 
 
-def sip_consent(cast: Any, child: Child, *, state: str = "effective", **scope: Any):  # type: ignore[no-untyped-def]
+def sip_consent(cast: Any, child: Child, *, state: str = "effective", **scope: Any):
     scope.setdefault("sectors", [Sector.SOCIAL_SERVICES])
     return factories.consent(child, cast.nurse, Purpose.SIP, state=state, **scope)
 
@@ -102,7 +102,7 @@ def content(plan: Plan, **overrides: Any) -> PlanContent:
     return PlanContent(**values)
 
 
-def save(cast: Any, plan: Plan, based_on: int | None = None, by: Any = None, **overrides: Any):  # type: ignore[no-untyped-def]
+def save(cast: Any, plan: Plan, based_on: int | None = None, by: Any = None, **overrides: Any):
     plan.refresh_from_db()
     return services.plan_save(
         request=request_as(by or cast.nurse),
@@ -112,7 +112,7 @@ def save(cast: Any, plan: Plan, based_on: int | None = None, by: Any = None, **o
     )
 
 
-def english(client):  # type: ignore[no-untyped-def]
+def english(client):
     """The view tests read English texts: the client chooses English, as a user can."""
     from django.conf import settings
 
@@ -121,7 +121,7 @@ def english(client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def english_messages():  # type: ignore[no-untyped-def]
+def english_messages():
     """Service messages in English whatever language an earlier request left active."""
     from django.utils import translation
 

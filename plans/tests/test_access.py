@@ -30,12 +30,12 @@ from .sip_helpers import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
-def _page(response) -> str:  # type: ignore[no-untyped-def]
+def _page(response) -> str:
     """The page's main content (the header differs per response: nonce, token, path)."""
     return re.search(r"<main.*</main>", response.content.decode(), re.S).group(0)  # type: ignore[union-attr]
 
 
-def _urls(plan):  # type: ignore[no-untyped-def]
+def _urls(plan):
     return [
         reverse("plans:plan_detail", args=[plan.pk]),
         reverse("plans:plan_edit", args=[plan.pk]),

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():  # type: ignore[no-untyped-def]
+def _english():
     """Services called directly answer in the active language: these tests read English."""
     with translation.override("en"):
         yield
 
 
 @pytest.fixture
-def family(cast):  # type: ignore[no-untyped-def]
+def family(cast):
     return sip_family(cast)
 
 
@@ -45,7 +45,7 @@ def copy_url(plan: Plan) -> str:
     return reverse("plans:family_copy", args=[plan.pk]) + "?sprak=sv"
 
 
-def english(client):  # type: ignore[no-untyped-def]
+def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 

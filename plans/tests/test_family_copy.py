@@ -46,7 +46,7 @@ FAMILY_VIEW = "Vi vill ha hjälp med rutiner vid läggdags."
 
 
 @pytest.fixture
-def family(cast):  # type: ignore[no-untyped-def]
+def family(cast):
     """A plan with one version: goals, interventions, actions and participants, some of which
     must not reach the copy (a unit outside the consent, a removed participant)."""
     family = sip_family(cast, first_name="Alva")
@@ -423,7 +423,7 @@ def test_the_copy_refuses_a_language_it_has_no_catalogue_for(family):
         family_copy(read_plan(family.plan), "xx")
 
 
-def _grow(cast, plan: Plan, extra: int) -> None:  # type: ignore[no-untyped-def]
+def _grow(cast, plan: Plan, extra: int) -> None:
     version = plan.versions.get(number=plan.current_number)
     for n in range(extra):
         add_action(version, f"Extra {n}", responsible=cast.family_therapist)

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def family(cast):  # type: ignore[no-untyped-def]
+def family(cast):
     family = sip_family(cast, first_name="Zelmira")
     plan, nurse = family.plan, cast.nurse
     version = plan_version(
@@ -58,11 +58,11 @@ def family(cast):  # type: ignore[no-untyped-def]
     return family
 
 
-def resource_of(plan: Plan) -> dict:  # type: ignore[type-arg]
+def resource_of(plan: Plan) -> dict:
     return care_plan_resource(Plan.objects.select_related("child", "consent").get(pk=plan.pk))
 
 
-def contained(resource: dict, kind: str) -> list[dict]:  # type: ignore[type-arg]
+def contained(resource: dict, kind: str) -> list[dict]:
     return [r for r in resource["contained"] if r["resourceType"] == kind]
 
 

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")
 TODAY = timezone.localdate
 
 
-def _meeting(cast, plan):  # type: ignore[no-untyped-def]
+def _meeting(cast, plan):
     return services.plan_meeting_add(
         request=request_as(cast.nurse),
         plan=plan,
@@ -38,7 +38,7 @@ def _meeting(cast, plan):  # type: ignore[no-untyped-def]
     )
 
 
-def _follow_up(cast, plan, evaluations, **overrides):  # type: ignore[no-untyped-def]
+def _follow_up(cast, plan, evaluations, **overrides):
     plan.refresh_from_db()
     return services.plan_follow_up(
         request=request_as(cast.nurse),

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")
 Kind = PlanParticipant.Kind
 
 
-def add(cast, plan, **kwargs):  # type: ignore[no-untyped-def]
+def add(cast, plan, **kwargs):
     return services.plan_participant_add(request=request_as(cast.nurse), plan=plan, **kwargs)
 
 

@@ -137,7 +137,7 @@ def test_an_ended_plan_cannot_be_saved(cast):
         save(cast, plan)
 
 
-def _post_data(plan, based_on, needs="Behov", voice="Barnets ord", goal="Ett mål"):  # type: ignore[no-untyped-def]
+def _post_data(plan, based_on, needs="Behov", voice="Barnets ord", goal="Ett mål"):
     nurse = plan.participants.get(professional=plan.started_by)
     due = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
     return {

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")
 WORKLIST = reverse("cases:worklist")
 
 
-def _section(response) -> str:  # type: ignore[no-untyped-def]
+def _section(response) -> str:
     body = response.content.decode()
     start = body.index('aria-labelledby="plans-title"')
     return body[start : body.index("</section>", start)]
@@ -96,7 +96,7 @@ def test_a_withdrawn_sip_consent_takes_the_plan_off_other_sectors_worklists_at_o
     assert child.full_name in _section(english(as_user(cast.nurse)).get(WORKLIST))
 
 
-def _plans(cast, count: int) -> None:  # type: ignore[no-untyped-def]
+def _plans(cast, count: int) -> None:
     for _ in range(count):
         plan = started(cast)
         with_therapist(cast, plan)

@@ -39,12 +39,12 @@ SHIPPED = Path(__file__).resolve().parents[1] / "questionnaires" / "barnsakert-e
 
 
 @pytest.fixture
-def version(db):  # type: ignore[no-untyped-def]
+def version(db):
     return questionnaire_load(questionnaire_file_read(SHIPPED), publish=True).version
 
 
 @pytest.fixture
-def answered(cast, version):  # type: ignore[no-untyped-def]
+def answered(cast, version):
     """Both guardians answered; returns (child, mother, father, the mother's response)."""
     region = factories.region_of_unit(cast.bvc)
     child = factories.child(bvc=cast.bvc)

@@ -23,21 +23,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     yield from in_the_afternoon()
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
+def login(as_user):
     return english_clients(as_user)
 
 
 @pytest.fixture
-def screened(cast):  # type: ignore[no-untyped-def]
+def screened(cast):
     return screened_family(cast)
 
 
-def _service(cast, name, *, domains, languages, municipality=None, active=True):  # type: ignore[no-untyped-def]
+def _service(cast, name, *, domains, languages, municipality=None, active=True):
     provider = (
         cast.social
         if municipality is None
@@ -54,7 +54,7 @@ def _service(cast, name, *, domains, languages, municipality=None, active=True):
     )
 
 
-def _referral(cast, child) -> Referral:  # type: ignore[no-untyped-def]
+def _referral(cast, child) -> Referral:
     consent = factories.consent(
         child, cast.nurse, Purpose.REFERRAL, service=cast.child_psychologist
     )
@@ -80,7 +80,7 @@ def _referral(cast, child) -> Referral:  # type: ignore[no-untyped-def]
     )
 
 
-def follow_up_url(response) -> str:  # type: ignore[no-untyped-def]
+def follow_up_url(response) -> str:
     return reverse("screening:follow_up", args=[response.pk])
 
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def session(cast):  # type: ignore[no-untyped-def]
+def session(cast):
     """An open kiosk session of a guardian, for a two-item questionnaire."""
     region = factories.region_of_unit(cast.bvc)
     child = factories.child(bvc=cast.bvc, birth=timezone.localdate() - datetime.timedelta(days=120))
@@ -63,7 +63,12 @@ def in_flight(key: str, language: str, answers: dict[int, str]) -> None:
 
 def submit(code_or_id: str | int, answers: dict[int, str], key: str = "k1") -> Response:
     """A submit as a request makes it: the session read afresh, then stored."""
-    session_id = code_or_id if isinstance(code_or_id, int) else session_for_code(code_or_id).pk
+    if isinstance(code_or_id, int):
+        session_id = code_or_id
+    else:
+        by_code = session_for_code(code_or_id)
+        assert by_code is not None, "no open session for the code"
+        session_id = by_code.pk
     session = KioskSession.objects.select_related("screening__version").get(pk=session_id)
     return response_submit(session=session, language="sv", answers=answers, idempotency_key=key)
 
@@ -118,8 +123,9 @@ def _reviewed(code: str) -> tuple[Tablet, str]:
     tablet.begin(code)
     tablet.answer(1, "yes")
     tablet.answer(2, "", action="skip")
-    html = tablet.review()
-    return tablet, re.search(r'name="key" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="key" value="([^"]+)"', tablet.review())
+    assert found is not None, "the review page holds no key"
+    return tablet, found.group(1)
 
 
 def test_the_kiosk_answers_409_to_a_double_tap_in_flight_and_thanks_once_it_is_stored(session):
@@ -154,7 +160,7 @@ def _submit_statements(tablet: Tablet, key: str) -> list[tuple[str, bool]]:
     inside: list[bool] = []
     outer = len(connection.atomic_blocks)
 
-    def note(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def note(execute, sql, params, many, context):
         inside.append(len(connection.atomic_blocks) > outer)
         return execute(sql, params, many, context)
 
@@ -234,7 +240,7 @@ def test_a_double_tap_answered_in_flight_while_the_first_tap_ends_the_turn_is_no
     in_flight(key, "sv", {1: "yes"})
     session_key = tablet.client.session.session_key
 
-    def first_tap_ends_the_turn(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def first_tap_ends_the_turn(execute, sql, params, many, context):
         found = execute(sql, params, many, context)
         if sql.startswith("SELECT") and '"screening_submissionclaim"' in sql:  # found in flight
             Session.objects.filter(session_key=session_key).delete()
@@ -254,7 +260,7 @@ def test_a_submit_that_fails_while_storing_keeps_the_turn_and_the_retry_stores_o
     session_key = tablet.client.session.session_key
     tablet.client.raise_request_exception = False
 
-    def answers_fail(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def answers_fail(execute, sql, params, many, context):
         if '"screening_answer"' in sql and not sql.startswith("SELECT"):  # what writes them
             raise OperationalError("the database went away")
         return execute(sql, params, many, context)

@@ -64,12 +64,12 @@ class Tablet:
         self.client = client or Client()
         self.pages: list[str] = []
 
-    def get(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+    def get(self, url: str, **kwargs):
         response = self.client.get(url, **kwargs)
         self.pages.append(response.content.decode())
         return response
 
-    def post(self, url: str, data: dict, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, url: str, data: dict, **kwargs):
         response = self.client.post(url, data, **kwargs)
         self.pages.append(response.content.decode())
         return response
@@ -82,7 +82,7 @@ class Tablet:
         response = self.post(reverse("kiosk:language"), {"language": language})
         assert response.status_code == 302 and response.url == reverse("kiosk:question", args=[1])
 
-    def answer(self, n: int, option: str = "", action: str = "next"):  # type: ignore[no-untyped-def]
+    def answer(self, n: int, option: str = "", action: str = "next"):
         page = self.get(reverse("kiosk:question", args=[n]))
         assert page.status_code == 200
         data = {"action": action, **({"option": option} if option else {})}
@@ -93,9 +93,10 @@ class Tablet:
         assert response.status_code == 200
         return response.content.decode()
 
-    def submit(self, html: str):  # type: ignore[no-untyped-def]
-        key = re.search(r'name="key" value="([^"]+)"', html).group(1)
-        return self.post(reverse("kiosk:submit"), {"key": key})
+    def submit(self, html: str):
+        found = re.search(r'name="key" value="([^"]+)"', html)
+        assert found is not None, "the review page holds no key"
+        return self.post(reverse("kiosk:submit"), {"key": found.group(1)})
 
 
 # --- Starting a screening (the nurse) -------------------------------------------------------

@@ -353,7 +353,7 @@ def test_a_language_missing_a_text_is_not_offered_and_swedish_always_is(cast):
 
 
 @pytest.fixture
-def administrator():  # type: ignore[no-untyped-def]
+def administrator():
     return factories.professional("administrator", is_staff=True, is_superuser=True)
 
 

@@ -40,16 +40,16 @@ AFTERNOON = datetime.datetime(2026, 3, 10, 14, 0, tzinfo=datetime.UTC)
 TODAY = AFTERNOON.date()
 
 
-def in_the_afternoon():  # type: ignore[no-untyped-def]
+def in_the_afternoon():
     """The other modules' autouse fixture: `yield from in_the_afternoon()`."""
     with time_machine.travel(AFTERNOON, tick=True) as traveller:
         yield traveller
 
 
-def english_clients(as_user):  # type: ignore[no-untyped-def]
+def english_clients(as_user):
     """Logged-in clients that read the English msgids (Swedish may arrive later)."""
 
-    def client_for(user):  # type: ignore[no-untyped-def]
+    def client_for(user):
         client = as_user(user)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client
@@ -58,12 +58,12 @@ def english_clients(as_user):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     yield from in_the_afternoon()
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
+def login(as_user):
     return english_clients(as_user)
 
 
@@ -71,7 +71,7 @@ def born_days_ago(days: int) -> datetime.date:
     return TODAY - datetime.timedelta(days=days)
 
 
-def family_of(unit, *, age_days: int = 200, **extra):  # type: ignore[no-untyped-def]
+def family_of(unit, *, age_days: int = 200, **extra):
     """A child of `unit`, born `age_days` ago, with a mother and a father in joint custody."""
     child = factories.child(bvc=unit, birth=born_days_ago(age_days), **extra)
     mother, father = factories.guardian_of(child), factories.guardian_of(child)
@@ -81,7 +81,7 @@ def family_of(unit, *, age_days: int = 200, **extra):  # type: ignore[no-untyped
 
 
 def answer(
-    nurse,  # type: ignore[no-untyped-def]
+    nurse,
     child: Child,
     occasion,
     answers: dict[Guardian, dict[int, str]],
@@ -98,6 +98,7 @@ def answer(
         responses = []
         for guardian, given in answers.items():
             session = session_for_code(codes[guardian.pk])
+            assert session is not None, "the code just given opens no session"
             responses.append(
                 response_submit(
                     session=session,
@@ -109,11 +110,11 @@ def answer(
     return responses
 
 
-def occasions(unit):  # type: ignore[no-untyped-def]
+def occasions(unit):
     return occasions_for(factories.region_of_unit(unit))
 
 
-def consent_to(child: Child, recorder, sector: str, *, answers: bool = False) -> Consent:  # type: ignore[no-untyped-def]
+def consent_to(child: Child, recorder, sector: str, *, answers: bool = False) -> Consent:
     """An effective information-exchange consent naming `sector`; with `answers` it also
     explicitly includes the guardians' screening answers (the consent service cannot record
     that yet, so it is set on the row)."""
@@ -124,11 +125,11 @@ def consent_to(child: Child, recorder, sector: str, *, answers: bool = False) ->
 
 
 @pytest.fixture
-def screened(cast):  # type: ignore[no-untyped-def]
+def screened(cast):
     return screened_family(cast)
 
 
-def screened_family(cast):  # type: ignore[no-untyped-def]
+def screened_family(cast):
     """A child whose mother answered at 4 months and at 10 months, and whose father answered at
     10 months only. Items (test questionnaire): 1 child safety, 2 economic worry, 3 low mood,
     4 parental stress, 5 substance use, 6 violence; odd items positive on yes, even on no."""
@@ -216,7 +217,7 @@ def test_another_bvcs_nurse_gets_a_404_like_a_missing_child_and_it_is_logged(cas
     other, missing = client.get(other_url), client.get(missing_url)
     assert other.status_code == missing.status_code == 404
 
-    def page(response, url):  # type: ignore[no-untyped-def]
+    def page(response, url):
         # The same page, but for the path (the language switch returns to it) and the CSRF mask.
         body = response.content.decode().replace(url, "PATH")
         return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "CSRF", body)
@@ -239,7 +240,7 @@ def test_other_sectors_see_nothing_without_a_consent(cast, login, screened):
     assert screening_access(cast.special_educator, child).level == "none"
 
 
-def _follow_up(cast, response: Response) -> FollowUp:  # type: ignore[no-untyped-def]
+def _follow_up(cast, response: Response) -> FollowUp:
     follow_up = FollowUp.objects.create(
         response=response,
         unit=cast.bvc,

@@ -23,12 +23,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     yield from in_the_afternoon()
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
+def login(as_user):
     return english_clients(as_user)
 
 
@@ -42,7 +42,7 @@ def _at(day: datetime.date, hour: int) -> datetime.datetime:
     )
 
 
-def _slot(cast, hour: int = 10, day: datetime.date = TOMORROW, **extra) -> SupportSlot:  # type: ignore[no-untyped-def]
+def _slot(cast, hour: int = 10, day: datetime.date = TOMORROW, **extra) -> SupportSlot:
     return SupportSlot.objects.create(
         health_unit=extra.pop("health_unit", cast.bvc),
         social_unit=extra.pop("social_unit", cast.social),
@@ -52,7 +52,7 @@ def _slot(cast, hour: int = 10, day: datetime.date = TOMORROW, **extra) -> Suppo
     )
 
 
-def _form(unit, partner, day=TOMORROW, start="10:00", end="11:00"):  # type: ignore[no-untyped-def]
+def _form(unit, partner, day=TOMORROW, start="10:00", end="11:00"):
     return {
         "unit": unit.pk,
         "partner": partner.pk,
@@ -63,7 +63,7 @@ def _form(unit, partner, day=TOMORROW, start="10:00", end="11:00"):  # type: ign
     }
 
 
-def _messages(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _messages(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
@@ -119,7 +119,7 @@ def test_the_calendar_lists_the_upcoming_times_of_the_users_units(cast, login):
     assert login(cast.special_educator).get(SLOTS).context["rows"] == []
 
 
-def _child(cast, **extra):  # type: ignore[no-untyped-def]
+def _child(cast, **extra):
     child = factories.child(bvc=cast.bvc, **extra)
     factories.guardian_of(child)
     factories.guardian_of(child)
@@ -206,7 +206,7 @@ def test_a_booking_is_cancelled_by_either_side_unless_it_changed_meanwhile(cast,
     assert login(cast.outsider).post(cancel, {"version": 3}).status_code == 404
 
 
-def _count(client) -> int:  # type: ignore[no-untyped-def]
+def _count(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(SLOTS).status_code == 200
     return len(captured)

@@ -22,12 +22,12 @@ LIMIT = 5
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     yield from in_the_afternoon()
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
+def login(as_user):
     return english_clients(as_user)
 
 
@@ -113,7 +113,7 @@ STATS = reverse("screening:stats")
 
 
 @pytest.fixture
-def screened_unit(cast):  # type: ignore[no-untyped-def]
+def screened_unit(cast):
     """Six children at 100 days (only 6-8 weeks due): every mother answered, two fathers did.
     Five mothers positive for child safety (item 1), one for violence (item 6 "no")."""
     factories.questionnaire()

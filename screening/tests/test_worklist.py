@@ -21,12 +21,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _afternoon():  # type: ignore[no-untyped-def]
+def _afternoon():
     yield from in_the_afternoon()
 
 
 @pytest.fixture
-def login(as_user):  # type: ignore[no-untyped-def]
+def login(as_user):
     return english_clients(as_user)
 
 
@@ -34,7 +34,7 @@ WORKLIST = reverse("screening:worklist")
 
 
 @pytest.fixture
-def children(cast):  # type: ignore[no-untyped-def]
+def children(cast):
     factories.questionnaire()
     found = occasions(cast.bvc)
     factories.region_of_unit(cast.other_bvc)
@@ -56,7 +56,7 @@ def children(cast):  # type: ignore[no-untyped-def]
     return made
 
 
-def _names(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> list[str]:
     return [row.child.last_name for row in response.context["rows"]]
 
 
@@ -120,14 +120,14 @@ def test_an_unknown_filter_is_a_form_error_not_a_list(cast, login, children):
     assert "Select a valid choice" in response.content.decode()
 
 
-def _queries(client) -> int:  # type: ignore[no-untyped-def]
+def _queries(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(WORKLIST)
     assert response.status_code == 200
     return len(captured)
 
 
-def _due_children(cast, n: int, first: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _due_children(cast, n: int, first: int = 0) -> None:
     """n children due (or, the oldest, just overdue) at 6-8 weeks; half with one answer."""
     found = occasions(cast.bvc)
     for i in range(first, first + n):

@@ -34,14 +34,14 @@ JOINT = [Profession.BVC_NURSE, Profession.FAMILY_THERAPIST]
 
 
 @pytest.fixture
-def frozen():  # type: ignore[no-untyped-def]
+def frozen():
     """Time stands still; services called directly answer in English (the msgids)."""
     with time_machine.travel(NOW, tick=False) as traveller, translation.override("en"):
         yield traveller
 
 
 @pytest.fixture
-def programme(cast, frozen) -> Programme:  # type: ignore[no-untyped-def]
+def programme(cast, frozen) -> Programme:
     region = factories.organisation("Region Testland", Organisation.Kind.REGION)
     made = Programme.objects.create(
         name="Utökade hembesök Ekby",
@@ -76,7 +76,7 @@ def programme(cast, frozen) -> Programme:  # type: ignore[no-untyped-def]
     return made
 
 
-def newborn(cast, *, days: int = 10, postal_code: str = "99130", guardians: int = 2, **extra):  # type: ignore[no-untyped-def]
+def newborn(cast, *, days: int = 10, postal_code: str = "99130", guardians: int = 2, **extra):
     """A child of the cast's BVC born `days` ago, with guardians in joint (or sole) custody."""
     birth = TODAY - datetime.timedelta(days=days)
     # Many children share a birth date here: a reserve number keeps each one unique.
@@ -98,7 +98,7 @@ def newborn(cast, *, days: int = 10, postal_code: str = "99130", guardians: int 
 
 
 @pytest.fixture
-def baby(cast, programme) -> Child:  # type: ignore[no-untyped-def]
+def baby(cast, programme) -> Child:
     return newborn(cast)
 
 
@@ -109,11 +109,11 @@ def givings(child: Child, method: str = GuardianConsent.Method.TABLET) -> list[G
     ]
 
 
-def offered(cast, child: Child, programme: Programme) -> Enrolment:  # type: ignore[no-untyped-def]
+def offered(cast, child: Child, programme: Programme) -> Enrolment:
     return enrolment_offer(request=request_as(cast.nurse), child=child, programme=programme)
 
 
-def accepted(cast, child: Child, programme: Programme) -> Enrolment:  # type: ignore[no-untyped-def]
+def accepted(cast, child: Child, programme: Programme) -> Enrolment:
     enrolment = offered(cast, child, programme)
     return enrolment_accept(
         request=request_as(cast.nurse), enrolment=enrolment, givings=givings(child)
@@ -121,10 +121,10 @@ def accepted(cast, child: Child, programme: Programme) -> Enrolment:  # type: ig
 
 
 @pytest.fixture
-def enrolment(cast, programme, baby) -> Enrolment:  # type: ignore[no-untyped-def]
+def enrolment(cast, programme, baby) -> Enrolment:
     return accepted(cast, baby, programme)
 
 
 @pytest.fixture
-def first_visit(enrolment) -> HomeVisit:  # type: ignore[no-untyped-def]
+def first_visit(enrolment) -> HomeVisit:
     return enrolment.visits.get(programme_visit__number=1)

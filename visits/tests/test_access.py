@@ -38,6 +38,7 @@ def page(response, url: str) -> str:
 
 def family_urls(enrolment: Enrolment) -> list[str]:
     visit = enrolment.visits.order_by("due_date").first()
+    assert visit is not None, "an accepted enrolment has its visits"
     return [
         reverse("visits:enrolment", args=[enrolment.pk]),
         reverse("visits:book", args=[visit.pk]),

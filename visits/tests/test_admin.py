@@ -49,13 +49,13 @@ ALL_PERMISSIONS = [
 
 
 @pytest.fixture
-def places(cast):  # type: ignore[no-untyped-def]
+def places(cast):
     region = factories.organisation("Region Sjöland", Organisation.Kind.REGION)
     municipality = cast.bvc.municipality
     return region, municipality, cast.social
 
 
-def _post(places, visits=VISITS, areas=AREAS, name="Utökade hembesök Ekby"):  # type: ignore[no-untyped-def]
+def _post(places, visits=VISITS, areas=AREAS, name="Utökade hembesök Ekby"):
     region, municipality, partner = places
     data = {
         "name": name,

@@ -29,7 +29,7 @@ frozen, programme, baby, enrolment, first_visit = (
 TOMORROW = NOW + datetime.timedelta(days=1)
 
 
-def book(cast, visit, *, user=None, when=TOMORROW, **kwargs):  # type: ignore[no-untyped-def]
+def book(cast, visit, *, user=None, when=TOMORROW, **kwargs):
     arguments = {"nurse": cast.nurse, "therapist": cast.family_therapist, **kwargs}
     return visit_book(
         request=request_as(user or cast.nurse), visit=visit, starts_at=when, **arguments

@@ -34,7 +34,7 @@ MODELS = (Programme, Enrolment, HomeVisit, VisitBooking, VisitNote, Child)
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def demo(django_db_setup, django_db_blocker):
     """The demo, loaded twice, once for the module (the loader is what is tested)."""
     with django_db_blocker.unblock():
         from django.db import transaction
@@ -49,7 +49,7 @@ def demo(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def ekby(demo) -> Programme:  # type: ignore[no-untyped-def]
+def ekby(demo) -> Programme:
     return Programme.objects.get(name=EKBY)
 
 
@@ -150,7 +150,9 @@ def _stages(programme: Programme, rule: str) -> set[str]:
     ):
         found.add("notes by both professions")
     for child in eligible_children(programme).exclude(enrolments__programme=programme):
-        if area_of(programme, child).rule == rule and (
+        area = area_of(programme, child)
+        assert area is not None, "an eligible child lives in one of the programme's areas"
+        if area.rule == rule and (
             (anchor - child.birth_date).days < 7 * programme.offer_until_weeks
         ):
             found.add("eligible, not offered")

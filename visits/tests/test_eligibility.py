@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Sequence
 
 import pytest
 from django.db import transaction
@@ -27,11 +28,14 @@ FIRST = ProgrammeArea.Rule.FIRST_TIME_PARENTS
 
 def make_programme(
     partner: Unit,
-    areas: list[tuple[str, str, str]] = (("Ekby centrum", "99130", ALL), ("Ängby", "99138", FIRST)),
+    areas: Sequence[tuple[str, str, str]] = (
+        ("Ekby centrum", "99130", ALL),
+        ("Ängby", "99138", FIRST),
+    ),
     *,
     name: str = "Utökade hembesök",
     born_from: datetime.date = START,
-    visits: list[tuple[int, int, int, int, int]] = (
+    visits: Sequence[tuple[int, int, int, int, int]] = (
         # number, months, weeks, days before, days after
         (1, 0, 1, 7, 14),
         (2, 2, 0, 14, 14),
@@ -108,7 +112,7 @@ def _eligible(programme: Programme) -> set[int]:
 
 
 @pytest.fixture
-def programme(cast) -> Programme:  # type: ignore[no-untyped-def]
+def programme(cast) -> Programme:
     return make_programme(cast.social)
 
 

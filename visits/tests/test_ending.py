@@ -37,7 +37,7 @@ frozen, programme, baby, enrolment, first_visit = (
 TOMORROW = NOW + datetime.timedelta(days=1)
 
 
-def book(cast, visit, *, user=None, **kwargs):  # type: ignore[no-untyped-def]
+def book(cast, visit, *, user=None, **kwargs):
     return visit_book(
         request=request_as(user or cast.nurse),
         visit=visit,

@@ -66,7 +66,7 @@ def test_a_child_outside_the_programme_areas_is_not_offered_it(cast, programme):
     assert not Enrolment.objects.exists()
 
 
-def with_older_sibling(cast, postal_code: str):  # type: ignore[no-untyped-def]
+def with_older_sibling(cast, postal_code: str):
     child = newborn(cast, postal_code=postal_code, guardians=1)
     older = newborn(cast, days=900, postal_code=postal_code, guardians=0)
     Custody.objects.create(child=older, guardian=child.custodies.get().guardian, kind="sole")

@@ -29,14 +29,14 @@ NURSE_TEXT = "Amningen fungerar, viktkurvan följer sin kanal."
 THERAPIST_TEXT = "Föräldrarna berättar om sömnbrist och oro inför vardagen."
 
 
-def document(cast, visit, who: str, text: str, topics: list[str]):  # type: ignore[no-untyped-def]
+def document(cast, visit, who: str, text: str, topics: list[str]):
     return visit_document(
         request=request_as(getattr(cast, who)), visit=visit, text=text, topics=topics
     )
 
 
 @pytest.fixture
-def both_notes(cast, first_visit):  # type: ignore[no-untyped-def]
+def both_notes(cast, first_visit):
     document(cast, first_visit, "nurse", NURSE_TEXT, ["feeding", "growth"])
     document(cast, first_visit, "family_therapist", THERAPIST_TEXT, ["parenthood"])
     return first_visit
@@ -119,7 +119,7 @@ def test_the_document_page_offers_the_authors_own_sectors_topics(cast, first_vis
     ]
 
 
-def family_page(client, visit):  # type: ignore[no-untyped-def]
+def family_page(client, visit):
     return client.get(reverse("visits:enrolment", args=[visit.enrolment_id])).content.decode()
 
 

@@ -39,20 +39,21 @@ URL = "/hembesok/statistik/"
 
 
 @pytest.fixture(autouse=True)
-def _frozen():  # type: ignore[no-untyped-def]
+def _frozen():
     # Labels are compared in English here, whatever the catalogues say in Swedish.
     with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
 
 
 @pytest.fixture
-def programme(cast) -> Programme:  # type: ignore[no-untyped-def]
+def programme(cast) -> Programme:
     return make_programme(cast.social, AREAS, born_from=datetime.date(2024, 6, 1))
 
 
-def enrol(programme: Programme, child: Child, status: str, by) -> Enrolment:  # type: ignore[no-untyped-def]
+def enrol(programme: Programme, child: Child, status: str, by) -> Enrolment:
     """An enrolment as the services leave it; accepted ones with their visit schedule."""
     area = area_of(programme, child)
+    assert area is not None, "the tests enrol only children living in an area"
     enrolment = Enrolment.objects.create(
         child=child,
         programme=programme,
@@ -92,7 +93,7 @@ def row(rows: list[Row], label: str) -> Row:
 
 
 @pytest.fixture
-def known(cast, programme):  # type: ignore[no-untyped-def]
+def known(cast, programme):
     """A small known data set (see the counts in the tests)."""
     nurse = cast.nurse
     born = datetime.date(2025, 6, 1)
@@ -343,7 +344,7 @@ def test_the_programmes_bvc_units_and_its_social_services_unit_see_the_statistic
     assert response.context["stats"] is None
 
 
-def _population(programme: Programme, cast, families: int) -> None:  # type: ignore[no-untyped-def]
+def _population(programme: Programme, cast, families: int) -> None:
     for n in range(families):
         postal_code = ["99130", "99134", "99138"][n % 3]
         child = child_at(postal_code, born=datetime.date(2025, 1, 1) + datetime.timedelta(n))

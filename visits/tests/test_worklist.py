@@ -163,7 +163,7 @@ def test_the_worklist_writes_one_list_event_per_page(cast, programme, baby, as_u
     ]
 
 
-def _queries(client) -> int:  # type: ignore[no-untyped-def]
+def _queries(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(WORKLIST).status_code == 200
     return len(captured)
