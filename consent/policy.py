@@ -374,8 +374,7 @@ def may_run_screening(user: User, child: Child) -> Decision:
     from directory.models import Sector
 
     decision = decide_child(user, child, Purpose.CARE)
-    unit = decision.unit
-    if decision.basis == Basis.OWN_UNIT and unit is not None and unit.sector == Sector.CHILD_HEALTH:
+    if decision.basis == Basis.OWN_UNIT and decision.through_unit.sector == Sector.CHILD_HEALTH:
         return decision
     for unit in current_units(user):
         if unit.pk == child.bvc_unit_id:
