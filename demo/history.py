@@ -257,12 +257,14 @@ def _referral(
     meeting: Meeting,
     services: dict[str, Service],
 ) -> None:
+    # Only identified concerns are referred: the child is there.
+    child: Child = concern.child  # type: ignore[assignment]
     kind = rng.choice([k for k in LEAD_TIMES if k in services])
     service = services[kind]
     sent = meeting.starts_at + datetime.timedelta(days=rng.randint(1, 6))
     start = timezone.localdate(sent)
     consent = Consent.objects.create(
-        child=concern.child,
+        child=child,
         purpose=Purpose.REFERRAL,
         service=service,
         valid_from=start,
@@ -272,7 +274,7 @@ def _referral(
         child_age_years=0,
         form_language="sv",
         form_text=consent_form_text(
-            child=concern.child,
+            child=child,
             purpose=Purpose.REFERRAL,
             team=None,
             service=service,
@@ -285,7 +287,7 @@ def _referral(
         effective_from=sent,
     )
     ConsentScope.objects.create(consent=consent, unit=service.provider)
-    for guardian in custodial_guardians(concern.child):
+    for guardian in custodial_guardians(child):
         GuardianConsent.objects.create(
             consent=consent,
             guardian=guardian,
@@ -300,7 +302,7 @@ def _referral(
     closed = first_contact + datetime.timedelta(days=rng.randint(20, 80))
     Referral.objects.create(
         concern=concern,
-        child=concern.child,
+        child=child,
         service=service,
         consent=consent,
         created_by=member.professional,

@@ -85,7 +85,7 @@ def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
 def _request(user: Professional):  # type: ignore[no-untyped-def]
     request = RequestFactory().post("/")
     request.user = user
-    request.request_id = "demo"
+    request.request_id = "demo"  # type: ignore[attr-defined]  # as our middleware sets it
     return request
 
 
@@ -147,16 +147,19 @@ def _browser_test_child(world: _World, anchor: datetime.date) -> Child | None:
         .order_by("-created_at", "-pk")
         .first()
     )
-    if concern is None or not custodial_guardians(concern.child):
+    if concern is None:
         return None
-    if not concern.child.consents.filter(purpose=Purpose.SIP).exists():
+    child: Child = concern.child  # type: ignore[assignment]  # filtered on child__isnull=False
+    if not custodial_guardians(child):
+        return None
+    if not child.consents.filter(purpose=Purpose.SIP).exists():
         _sip_consent(
-            concern.child,
+            child,
             principal,
             anchor - datetime.timedelta(days=3),
             [Sector.STUDENT_HEALTH, Sector.SOCIAL_SERVICES, Sector.PRIMARY_CARE],
         )
-    return concern.child
+    return child
 
 
 class _Plan:
@@ -366,7 +369,8 @@ def _sleep_plan(world: _World, anchor: datetime.date, used: set[int]) -> Plan | 
     p.professional(
         "familjebehandlare", "Socialtjänsten Ekby, öppenvård", "Familjebehandlare", start
     )
-    p.professional("specialpedagog", child.school_unit.name, "Specialpedagog, förskolan", start)
+    school: Unit = child.school_unit  # type: ignore[assignment]  # picked with a school unit
+    p.professional("specialpedagog", school.name, "Specialpedagog, förskolan", start)
     p.guardians(start)
     p.other("Greta Lindqvist", "Granne, hämtar ibland på förskolan", start, "070-000 11 22")
     first = p.meeting(

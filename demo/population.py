@@ -48,8 +48,9 @@ import json as jsonlib
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -221,13 +222,18 @@ def _at(day: datetime.date, hour: int = 9, minute: int = 0) -> datetime.datetime
     return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
-def _weighted(rng: random.Random, pairs: list[tuple[object, int]]) -> object:
+T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
+R = TypeVar("R", bound="Row | models.Model")
+
+
+def _weighted(rng: random.Random, pairs: Sequence[tuple[T, int]]) -> T:
     return rng.choices([value for value, _ in pairs], [weight for _, weight in pairs])[0]
 
 
-def _bulk(model: type[models.Model], rows: list, size: int = 5000) -> list:  # type: ignore[type-arg]
+def _bulk(model: type[M], rows: list[M], size: int = 5000) -> list[M]:
     if rows:
-        model.objects.bulk_create(rows, batch_size=size)
+        model._default_manager.bulk_create(rows, batch_size=size)
     return rows
 
 
@@ -236,16 +242,25 @@ class Row:
     than inserting them): attributes named by the model's column attributes (`child_id`),
     where a foreign key may be another `Row` or instance inserted before it."""
 
-    pk: int | None = None
+    if TYPE_CHECKING:
+        pk: int  # read only once `_insert` has set it
+    else:
+        pk = None
 
     def __init__(self, **values: object) -> None:
         self.__dict__.update(values)
+
+    if TYPE_CHECKING:  # any column attribute; declared for the checker only, to cost nothing
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
 
 _MISSING = object()
 
 
-def _insert(model: type[models.Model], rows: list) -> list:  # type: ignore[type-arg]
+def _insert(model: type[models.Model], rows: list[R]) -> list[R]:
     """Insert `rows` (unsaved instances) and set their primary keys: like `bulk_create`, but
     without its per-value compilation, which costs more than the database does at this scale.
 
@@ -267,13 +282,13 @@ def _insert(model: type[models.Model], rows: list) -> list:  # type: ignore[type
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [table, len(rows)],
             )
-            ids = [row[0] for row in cursor.fetchall()]
+            ids: Sequence[int] = [row[0] for row in cursor.fetchall()]
         else:
             cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608
             top = cursor.fetchone()[0]
             ids = range(top + 1, top + 1 + len(rows))
         if postgres and all(obj.__class__ is Row for obj in rows):
-            values = _row_values(fields, rows, ids, now)
+            values = _row_values(fields, cast("list[Row]", rows), ids, now)
         else:
             values = _instance_values(fields, rows, ids, now, postgres)
         columns = ", ".join(f'"{c}"' for c in ["id", *(f.column for f in fields)])
@@ -290,7 +305,12 @@ def _insert(model: type[models.Model], rows: list) -> list:  # type: ignore[type
 _PLAIN, _RELATION, _JSON, _FILE = range(4)
 
 
-def _row_values(fields: list, rows: list[Row], ids: list[int], now: datetime.datetime) -> list:  # type: ignore[type-arg]
+def _row_values(
+    fields: list[models.Field[Any, Any]],
+    rows: list[Row],
+    ids: Sequence[int],
+    now: datetime.datetime,
+) -> list[list[Any]]:
     """The fast path for `Row`s on PostgreSQL: values as psycopg dumps them."""
     spec = []
     for f in fields:
@@ -307,7 +327,7 @@ def _row_values(fields: list, rows: list[Row], ids: list[int], now: datetime.dat
     for pk, obj in zip(ids, rows, strict=True):
         obj.pk = obj.id = pk
         data = obj.__dict__
-        row = [pk]
+        row: list[Any] = [pk]
         for attname, default, kind in spec:
             value = data.get(attname, default)
             if kind == _RELATION:
@@ -323,8 +343,12 @@ def _row_values(fields: list, rows: list[Row], ids: list[int], now: datetime.dat
 
 
 def _instance_values(
-    fields: list, rows: list, ids: list[int], now: datetime.datetime, postgres: bool
-) -> list:  # type: ignore[type-arg]
+    fields: list[models.Field[Any, Any]],
+    rows: Sequence[Row | models.Model],
+    ids: Sequence[int],
+    now: datetime.datetime,
+    postgres: bool,
+) -> list[list[Any]]:
     """Model instances (and every row on other databases), through the fields' own
     conversions; foreign keys may name instances inserted before."""
     getters = []
@@ -341,14 +365,15 @@ def _instance_values(
             obj.id = pk
         else:
             obj._state.adding = False
-        row = [pk]
+        row: list[Any] = [pk]
         for f, attname, cached, stamp, json, file, default in getters:
             value = getattr(obj, attname, _MISSING)
             if value is _MISSING:
                 value = default
             elif value is None:
-                if cached and not isinstance(obj, Row) and f.is_cached(obj):
-                    related = f.get_cached_value(obj)
+                # A relation field: a FieldCacheMixin, which the stubs' Field does not say.
+                if cached and not isinstance(obj, Row) and f.is_cached(obj):  # type: ignore[attr-defined]
+                    related = f.get_cached_value(obj)  # type: ignore[attr-defined]
                     value = None if related is None else related.pk
                     setattr(obj, attname, value)
                 elif stamp:
@@ -479,7 +504,7 @@ def _municipality_create(
     rng: random.Random,
 ) -> None:
     place = municipality.name.removesuffix(" kommun")
-    region = municipality.region
+    region: Organisation = municipality.region  # type: ignore[assignment]  # made with a region
     bvc_count, preschool_count, school_count = shape.units(index)
 
     def unit(org: Organisation, sector: str, name: str, **extra: object) -> Unit:
@@ -738,7 +763,8 @@ def world_load(run: PopulationRun) -> World:
         Organisation.objects.filter(code__startswith="SYN-M", kind="municipality").order_by("code")
     )
     by_org = {
-        org.pk: Municipality(index=i, org_id=org.pk, region_id=org.region_id, name=org.name)
+        # Every municipality has a region (the field is optional for regions themselves).
+        org.pk: Municipality(index=i, org_id=org.pk, region_id=org.region_id, name=org.name)  # type: ignore[arg-type]
         for i, org in enumerate(orgs)
     }
     unit_sector = {}
@@ -853,10 +879,10 @@ def world_load(run: PopulationRun) -> World:
 @dataclass
 class Family:
     municipality: Municipality
-    guardians: list[Guardian]
+    guardians: list[Row]
     sole: bool
     bvc: int  # siblings go to the same BVC
-    children: list[Child] = field(default_factory=list)
+    children: list[Row] = field(default_factory=list)
 
 
 class Batch:
@@ -873,7 +899,8 @@ class Batch:
         self.count = min(size, world.run.children - self.first)
         self.families: list[Family] = []
         self.family_of: dict[int, Family] = {}  # child pk -> family
-        self.consents: list[tuple[Consent, Child, str, list[Guardian]]] = []
+        # (consent, child, state, guardians)
+        self.consents: list[tuple[Row, Row, str, list[Row]]] = []
         self.serial = 0
 
     def key(self) -> str:
@@ -895,11 +922,11 @@ class Batch:
 
     def people(self) -> None:
         rng, world = self.rng, self.world
-        guardians: list[Guardian] = []
-        children: list[Child] = []
+        guardians: list[Row] = []
+        children: list[Row] = []
         made = 0
         while made < self.count:
-            size = min(_weighted(rng, SIBLINGS), self.count - made)  # type: ignore[type-var]
+            size = min(_weighted(rng, SIBLINGS), self.count - made)
             index = bisect.bisect_left(world.cumulative, rng.random() * world.cumulative[-1])
             municipality = world.municipalities[min(index, len(world.municipalities) - 1)]
             family = self.family(municipality, len(guardians))
@@ -975,7 +1002,7 @@ class Batch:
             bvc=rng.choice(municipality.bvcs),
         )
 
-    def child(self, family: Family, index: int) -> Child:
+    def child(self, family: Family, index: int) -> Row:
         rng, m = self.rng, family.municipality
         birth = self.anchor - datetime.timedelta(days=rng.randrange(self.world.days_0_16))
         age = self.age(birth)
@@ -1014,7 +1041,7 @@ class Batch:
         on = on or self.anchor
         return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
-    def own_unit(self, child: Child) -> int | None:
+    def own_unit(self, child: Row) -> int | None:
         return child.bvc_unit_id or child.school_unit_id
 
     def someone(self, unit: int, k: int = 0) -> int:
@@ -1025,7 +1052,7 @@ class Batch:
 
     def screenings(self) -> None:
         rng, world = self.rng, self.world
-        rows: list[tuple[Screening, Child, list[Guardian], bool]] = []
+        rows: list[tuple[Row, Row, list[Row], bool]] = []  # screening, child, present, worried
         for family in self.families:
             occasions = world.occasions[family.municipality.region_id]
             for child in family.children:
@@ -1086,7 +1113,7 @@ class Batch:
         _insert(Response, [r for r, _ in responses])
         self.answers(responses)
 
-    def answers(self, responses: list[tuple[Response, bool]]) -> None:
+    def answers(self, responses: list[tuple[Row, bool]]) -> None:
         rng, items = self.rng, self.world.items
         answers, follow_ups = [], []
         for response, worried in responses:
@@ -1127,7 +1154,7 @@ class Batch:
 
     def consent(
         self,
-        child: Child,
+        child: Row,
         purpose: str,
         state: str,
         scopes: list[int],
@@ -1137,7 +1164,7 @@ class Batch:
         service: int | None = None,
         start: datetime.date | None = None,
         years: int = 1,
-    ) -> Consent:
+    ) -> Row:
         rng, anchor = self.rng, self.anchor
         guardians = self.family_of[child.pk].guardians
         if start is None:
@@ -1165,10 +1192,10 @@ class Batch:
             givers = []
         effective = None if state == "pending" else max(given)
         withdrawn_at = withdrawn_by = None
-        if state == "withdrawn":
+        if state == "withdrawn":  # not pending: `effective` is set
             last = min(anchor - datetime.timedelta(days=1), until)
-            span = max(1, (last - effective.date()).days)
-            withdrawn_at = effective + datetime.timedelta(days=rng.randint(1, span))
+            span = max(1, (last - effective.date()).days)  # type: ignore[union-attr]
+            withdrawn_at = effective + datetime.timedelta(days=rng.randint(1, span))  # type: ignore[operator]
             withdrawn_by = rng.choice(guardians)
         consent = Row(
             child_id=child.pk,
@@ -1186,8 +1213,8 @@ class Batch:
             withdrawn_by_id=withdrawn_by.pk if withdrawn_by else None,
             created_at=_at(start, 9),
         )
-        consent.syn_scopes = scopes  # type: ignore[attr-defined]
-        consent.syn_givings = [  # type: ignore[attr-defined]
+        consent.syn_scopes = scopes
+        consent.syn_givings = [
             (guardian, given[k], withdrawn_at if guardian is withdrawn_by else None)
             for k, guardian in enumerate(givers)
         ]
@@ -1201,11 +1228,11 @@ class Batch:
         _insert(Consent, fresh)
         _insert(
             ConsentScope,
-            [Row(consent_id=c, unit_id=u) for c in fresh for u in dict.fromkeys(c.syn_scopes)],  # type: ignore[attr-defined]
+            [Row(consent_id=c, unit_id=u) for c in fresh for u in dict.fromkeys(c.syn_scopes)],
         )
         givings = []
         for c in fresh:
-            for guardian, at, withdrawn in c.syn_givings:  # type: ignore[attr-defined]
+            for guardian, at, withdrawn in c.syn_givings:
                 method = _weighted(rng, [("tablet", 50), ("signed_form", 40), ("verbal", 10)])
                 givings.append(
                     Row(
@@ -1294,7 +1321,7 @@ class Batch:
         _insert(Referral, referrals)
         self.agenda(concerns)
 
-    def concern(self, child: Child, unit: int, created: datetime.datetime) -> Concern:
+    def concern(self, child: Row, unit: int, created: datetime.datetime) -> Concern:
         rng = self.rng
         closed = created.date() < self.anchor - datetime.timedelta(days=120) and rng.random() < 0.6
         return Concern(
@@ -1311,7 +1338,7 @@ class Batch:
             status=Concern.Status.CLOSED if closed else Concern.Status.OPEN,
         )
 
-    def referral(self, concern: Concern, consent: Consent, state: str) -> Referral:
+    def referral(self, concern: Concern, consent: Row, state: str) -> Referral:
         rng = self.rng
         sent = consent.effective_from + datetime.timedelta(days=rng.randint(0, 7), hours=1)
         referral = Referral(
@@ -1351,7 +1378,8 @@ class Batch:
             if found is None:
                 continue
             meeting_id, starts, closed = found
-            coordinator = world.team_coordinator[concern.team_id]
+            # A concern with a meeting is on a team's agenda.
+            coordinator = world.team_coordinator[concern.team_id]  # type: ignore[index]
             item = AgendaItem(
                 meeting_id=meeting_id,
                 concern=concern,
@@ -1478,7 +1506,7 @@ class Batch:
                 )
             participants += people
             end = ended or _at(self.anchor, 8)
-            held = []
+            held: list[PlanMeeting] = []
             when = started + datetime.timedelta(days=rng.randint(7, 20))
             while when < end and len(held) < 4:
                 held.append(
@@ -1522,13 +1550,19 @@ class Batch:
         )
         self.plan_versions(stories)
 
-    def plan_versions(self, stories: list) -> None:  # type: ignore[type-arg]
+    def plan_versions(
+        self,
+        stories: list[tuple[Plan, Municipality, int, list[PlanMeeting], list[PlanParticipant]]],
+    ) -> None:
         """Version 1 at the first meeting, one more at each follow-up; the actions of each
         version are carried from the one before, with how they went."""
         rng = self.rng
         previous: dict[int, list[PlanAction]] = {}
         for level in range(4):
-            versions, goals, interventions, actions = [], [], [], []
+            versions: list[PlanVersion] = []
+            goals: list[PlanGoal] = []
+            interventions: list[PlanIntervention] = []
+            actions: list[PlanAction] = []
             for plan, m, coordinator, held, _ in stories:
                 if level >= len(held):
                     continue
@@ -1594,7 +1628,9 @@ class Batch:
             if not versions:
                 break
             _insert(PlanVersion, versions)
-            for row in (*goals, *interventions, *actions):
+            row: PlanGoal | PlanIntervention | PlanAction
+            # mypy joins the three lists' types to Model; each has `version`.
+            for row in (*goals, *interventions, *actions):  # type: ignore[assignment]
                 row.version_id = row.version.pk
             _insert(PlanGoal, goals)
             _insert(PlanIntervention, interventions)
@@ -1611,7 +1647,7 @@ class Batch:
     def home_visits(self) -> None:
         rng, anchor = self.rng, self.anchor
         start = len(self.consents)
-        enrolments: list[tuple[Enrolment, Child, Family]] = []
+        enrolments: list[tuple[Row, Row, Family]] = []  # enrolment, child, family
         for family in self.families:
             m = family.municipality
             if m.programme is None or not family.guardians[0].postal_code:
@@ -1678,7 +1714,7 @@ class Batch:
         _insert(Enrolment, [e for e, _, _ in enrolments])
         self.visits_schedule([e for e in enrolments if e[0].status in ("accepted", "ended")])
 
-    def visits_schedule(self, enrolments: list[tuple[Enrolment, Child, Family]]) -> None:
+    def visits_schedule(self, enrolments: list[tuple[Row, Row, Family]]) -> None:
         rng, anchor = self.rng, self.anchor
         visits, bookings, notes = [], [], []
         for enrolment, child, family in enrolments:

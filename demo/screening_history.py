@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.services import custodial_guardians
-from directory.models import Professional, Service, Unit
+from directory.models import Organisation, Professional, Service, Unit
 from families.models import Child
 from screening.models import (
     Answer,
@@ -71,7 +71,9 @@ def _family(
     nurse: Professional,
     services: list[Service],
 ) -> None:
-    region = region_of(child)
+    # Only children with a BVC are screened: the region and the BVC are there.
+    region: Organisation = region_of(child)  # type: ignore[assignment]
+    bvc: Unit = child.bvc_unit  # type: ignore[assignment]
     past = [
         o
         for o in occasions_for(region)
@@ -90,7 +92,7 @@ def _family(
         when = datetime.datetime.combine(day, datetime.time(9, 30), tz)
         screening = Screening.objects.create(
             child=child,
-            unit=child.bvc_unit,
+            unit=bvc,
             occasion=occasion,
             version=version,
             started_by=nurse,
@@ -142,7 +144,7 @@ def _family(
             if any(a.positive for a in answers) and rng.random() < 0.7:
                 follow_up = FollowUp.objects.create(
                     response=response,
-                    unit=child.bvc_unit,
+                    unit=bvc,
                     written_by=nurse,
                     conversation="Vi pratade om svaren. Föräldern berättade mer och vill "
                     "fundera på stöd.",

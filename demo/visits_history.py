@@ -183,7 +183,7 @@ def _programme(
     partner: Unit,
     municipality: str,
     born_from: datetime.date,
-    visits: list[tuple],  # type: ignore[type-arg]
+    visits: list[tuple[int, str, str, int, int, int, int, list[str]]],
     areas: list[tuple[str, str, str]],
     *,
     active: bool,
@@ -354,7 +354,8 @@ class _Story:
             if stage == "moved":
                 self._moved_away(enrolment)
                 return
-            last = enrolment.visits.order_by("-window_end").first()
+            # The visits were just made.
+            last: HomeVisit = enrolment.visits.order_by("-window_end").first()  # type: ignore[assignment]
             if last.window_end < self.anchor:
                 # Past the last visit: the programme is over for the family.
                 Enrolment.objects.filter(pk=enrolment.pk).update(
@@ -390,15 +391,15 @@ class _Story:
     def _visits(self, enrolment: Enrolment, stage: str, late_every: int) -> None:
         birth = enrolment.child.birth_date
         rows = []
-        for visit in self.visits:
-            due = visit.target_date(birth)
+        for pv in self.visits:
+            due = pv.target_date(birth)
             rows.append(
                 HomeVisit(
                     enrolment=enrolment,
-                    programme_visit=visit,
+                    programme_visit=pv,
                     due_date=due,
-                    window_start=due - datetime.timedelta(days=visit.window_days_before),
-                    window_end=due + datetime.timedelta(days=visit.window_days_after),
+                    window_start=due - datetime.timedelta(days=pv.window_days_before),
+                    window_end=due + datetime.timedelta(days=pv.window_days_after),
                 )
             )
         HomeVisit.objects.bulk_create(rows)
@@ -424,7 +425,8 @@ class _Story:
         VisitNote.objects.bulk_create(notes)
 
     def _notes(self, visit: HomeVisit, number: int) -> list[VisitNote]:
-        written = visit.done_at + datetime.timedelta(hours=2)
+        # Only visits done have notes.
+        written: datetime.datetime = visit.done_at + datetime.timedelta(hours=2)  # type: ignore[operator,assignment]
         topics, text = NURSE_NOTES[number % len(NURSE_NOTES)]
         notes = [
             VisitNote(
@@ -457,7 +459,7 @@ class _Story:
         reason = "Familjen har flyttat till en annan kommun."
         remaining = enrolment.visits.filter(done_at__isnull=True, cancelled_at__isnull=True)
         VisitBooking.objects.create(
-            visit=remaining.order_by("due_date").first(),
+            visit=remaining.order_by("due_date").first(),  # type: ignore[misc]  # some remain
             starts_at=self.at(self.anchor + datetime.timedelta(days=30), 10),
             nurse=self.nurse,
             therapist=self.therapist,

@@ -33,7 +33,7 @@ BENCH_PASSWORD = "bench horse battery staple"  # noqa: S105 - fictional bench us
 def request_as(user: Any) -> Any:
     request = RequestFactory().post("/")
     request.user = user
-    request.request_id = "bench"
+    request.request_id = "bench"  # type: ignore[attr-defined]  # as our middleware sets it
     return request
 
 
