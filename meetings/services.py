@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -24,6 +24,9 @@ from consent.policy import Purpose
 from directory.models import Professional, Team
 
 from .models import AgendaItem, Amendment, Attendance, Meeting
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 class MeetingError(ValueError):

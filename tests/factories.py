@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from typing import TypedDict
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -63,6 +64,18 @@ def professional(
         Membership.objects.create(professional=person, unit=each, is_manager=manager)
     TOTPDevice.objects.create(user=person, name="test", confirmed=True)
     return person
+
+
+class ChildFields(TypedDict, total=False):
+    """What tests set on a child (`child`); the factory fills in the rest. For helpers that
+    pass their keyword arguments on, typed (`Unpack[ChildFields]`)."""
+
+    bvc: Unit | None
+    school: Unit | None
+    birth: datetime.date | None
+    first_name: str
+    last_name: str
+    protection: str
 
 
 def child(

@@ -41,17 +41,7 @@ def login(as_user):
     return client_for
 
 
-class ChildExtra(TypedDict, total=False):
-    """What the tests pass on to `factories.child`."""
-
-    bvc: Unit | None
-    school: Unit | None
-    birth: datetime.date | None
-    first_name: str
-    last_name: str
-
-
-def child_with_guardians(**extra: Unpack[ChildExtra]) -> Child:
+def child_with_guardians(**extra: Unpack[factories.ChildFields]) -> Child:
     """A child in joint custody: both guardians must give a consent."""
     child = factories.child(**extra)
     factories.guardian_of(child)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TypedDict, Unpack
+from typing import Unpack
 
 import pytest
 import time_machine
@@ -64,17 +64,7 @@ def nominate(user: Professional, meeting: Meeting, concern: Concern) -> AgendaIt
     return services.item_nominate(request=request_as(user), meeting=meeting, concern=concern)
 
 
-class ChildFields(TypedDict, total=False):
-    """What the tests set on a child; the factory fills in the rest."""
-
-    bvc: Unit
-    school: Unit
-    first_name: str
-    last_name: str
-    protection: str
-
-
-def child_with_guardians(**extra: Unpack[ChildFields]) -> Child:
+def child_with_guardians(**extra: Unpack[factories.ChildFields]) -> Child:
     """A child in joint custody: both guardians must give a consent."""
     child = factories.child(**extra)
     factories.guardian_of(child)
